@@ -1,0 +1,144 @@
+"""Start and stop Azurite (the npm storage emulator) for tests, `make up`, the demo and benchmarks.
+
+Azurite 3.35.0 is pinned in package.json (the newest that runs on Node 20).  It is
+started with `--skipApiVersionCheck` (the SDKs send a newer x-ms-version than it
+knows) and `--disableTelemetry` (it would try to reach the internet), on loopback,
+in memory unless a location is given, and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+AZURITE_BIN: Final = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+ACCOUNT: Final = "devstoreaccount1"
+# Azurite's well-known development key (public, documented by Microsoft; not a secret).
+ACCOUNT_KEY: Final = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with code {proc.returncode} before port {port} opened")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing accepted connections on 127.0.0.1:{port} within {timeout_s:.0f}s")
+
+
+@dataclass
+class Azurite:
+    """A running Azurite.  Use as a context manager, or call stop()."""
+
+    blob_port: int
+    queue_port: int
+    table_port: int
+    location: Path | None = None
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{self.blob_port}/{ACCOUNT};"
+            f"QueueEndpoint=http://127.0.0.1:{self.queue_port}/{ACCOUNT};"
+        )
+
+    def start(self, timeout_s: float = 30.0) -> Azurite:
+        if not AZURITE_BIN.exists():
+            raise RuntimeError(f"{AZURITE_BIN} is missing: run `npm ci` (make deps does it)")
+        args = [
+            str(AZURITE_BIN),
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--blobHost",
+            "127.0.0.1",
+            "--queueHost",
+            "127.0.0.1",
+            "--tableHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.blob_port),
+            "--queuePort",
+            str(self.queue_port),
+            "--tablePort",
+            str(self.table_port),
+        ]
+        if self.location is None:
+            args.append("--inMemoryPersistence")
+        else:
+            self.location.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(self.location)]
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(  # the pinned npm binary, no shell
+            args, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO_ROOT), start_new_session=True
+        )
+        try:
+            wait_for_port(self.blob_port, timeout_s, self.process)
+            wait_for_port(self.queue_port, timeout_s, self.process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=timeout_s)
+
+    def restart(self) -> None:
+        """Stop and start again on the same ports (data survives only with a location)."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> Azurite:
+        return self if self.process is not None else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def azurite(
+    *, blob_port: int = 0, queue_port: int = 0, location: Path | None = None, log_path: Path | None = None
+) -> Azurite:
+    """An Azurite description on the given ports (0 = a free one).  Call .start() or use `with`."""
+    return Azurite(
+        blob_port=blob_port or free_port(),
+        queue_port=queue_port or free_port(),
+        table_port=free_port(),
+        location=location,
+        log_path=log_path,
+    )
+
+
+__all__ = ["ACCOUNT", "ACCOUNT_KEY", "Azurite", "azurite", "free_port", "wait_for_port"]

@@ -1,0 +1,206 @@
+"""Settings: the one place that reads the process environment.
+
+`Settings.from_env()` is called once per process by the composition root and the
+result is passed explicitly to everything else.  A bad value fails fast with the
+setting's name.  Secrets are wrapped in `Secret`, whose repr is masked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
+
+from shared.errors import ConfigurationError
+from shared.names import STORAGE_CONNECTION
+
+T = TypeVar("T")
+
+SNAPSHOT_CONNECTION: Final = "SNAPSHOT_STORAGE"
+TRUE_WORDS: Final = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS: Final = frozenset({"0", "false", "no", "off", ""})
+
+
+class Secret:
+    """A string that never shows itself in repr/str/logs.  Call reveal() at the point of use."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """How to reach one storage account: a connection string (local) or identity-based URIs (Azure)."""
+
+    connection_string: Secret | None = None
+    blob_service_uri: str | None = None
+    queue_service_uri: str | None = None
+    client_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], name: str, *, required: bool) -> StorageSettings | None:
+        conn = env.get(name, "").strip()
+        blob = env.get(f"{name}__blobServiceUri", "").strip() or None
+        queue = env.get(f"{name}__queueServiceUri", "").strip() or None
+        account = env.get(f"{name}__accountName", "").strip()
+        if account and not blob:
+            blob = f"https://{account}.blob.core.windows.net"
+        if account and not queue:
+            queue = f"https://{account}.queue.core.windows.net"
+        if conn:
+            return cls(connection_string=Secret(conn))
+        if blob or queue:
+            return cls(blob_service_uri=blob, queue_service_uri=queue, client_id=env.get(f"{name}__clientId") or None)
+        if required:
+            raise ConfigurationError(
+                f"storage setting {name} is missing: set {name} (connection string) or {name}__blobServiceUri "
+                f"and {name}__queueServiceUri (identity-based)"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class AcLimits:
+    """The client's view of ActiveCampaign's budgets and timeouts (defaults are AC's documented values)."""
+
+    requests_per_second: float = 5.0
+    bulk_per_minute: float = 100.0
+    bulk_single_per_minute: float = 20.0
+    bulk_max_contacts: int = 250
+    bulk_max_bytes: int = 399_999
+    timeout_s: float = 30.0
+    max_attempts: int = 8
+    max_retry_after_s: float = 120.0
+    send_concurrency: int = 4
+    poll_interval_s: float = 2.0
+    poll_timeout_s: float = 900.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings
+    snapshot_storage: StorageSettings
+    snapshot_container: str = "customerinsights"
+    snapshot_root: str = ""
+    key_vault_url: str | None = None
+    local_development: bool = False
+    auth_enabled: bool = False
+    allowed_local_ac_hosts: frozenset[str] = frozenset()
+    ac: AcLimits = field(default_factory=AcLimits)
+    shard_size: int = 5000
+    lane_lease_s: int = 30
+    lane_busy_delay_s: int = 10
+    applicationinsights_connection_string: str | None = None
+    local_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    local_secrets_file: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        storage = StorageSettings.from_env(env, STORAGE_CONNECTION, required=True)
+        assert storage is not None
+        snapshot = StorageSettings.from_env(env, SNAPSHOT_CONNECTION, required=False) or storage
+        limits = AcLimits(
+            requests_per_second=_get(env, "AC_RATE_PER_SECOND", float, 5.0, minimum=0.01),
+            bulk_per_minute=_get(env, "AC_BULK_PER_MINUTE", float, 100.0, minimum=0.01),
+            bulk_single_per_minute=_get(env, "AC_BULK_SINGLE_PER_MINUTE", float, 20.0, minimum=0.01),
+            bulk_max_contacts=_get(env, "AC_BULK_MAX_CONTACTS", int, 250, minimum=1, maximum=250),
+            bulk_max_bytes=_get(env, "AC_BULK_MAX_BYTES", int, 399_999, minimum=1024, maximum=399_999),
+            timeout_s=_get(env, "AC_TIMEOUT_SECONDS", float, 30.0, minimum=0.05),
+            max_attempts=_get(env, "AC_MAX_ATTEMPTS", int, 8, minimum=1),
+            max_retry_after_s=_get(env, "AC_MAX_RETRY_AFTER_SECONDS", float, 120.0, minimum=0.0),
+            send_concurrency=_get(env, "AC_SEND_CONCURRENCY", int, 4, minimum=1, maximum=64),
+            poll_interval_s=_get(env, "AC_POLL_INTERVAL_SECONDS", float, 2.0, minimum=0.0),
+            poll_timeout_s=_get(env, "AC_POLL_TIMEOUT_SECONDS", float, 900.0, minimum=1.0),
+        )
+        local_dev = _get(env, "LOCAL_DEVELOPMENT", _bool, False)
+        hosts = frozenset(h.strip().lower() for h in env.get("AC_ALLOWED_LOCAL_HOSTS", "").split(",") if h.strip())
+        if hosts and not local_dev:
+            raise ConfigurationError("AC_ALLOWED_LOCAL_HOSTS is only allowed together with LOCAL_DEVELOPMENT=true")
+        return cls(
+            storage=storage,
+            snapshot_storage=snapshot,
+            snapshot_container=env.get("SNAPSHOT_CONTAINER", "").strip() or "customerinsights",
+            snapshot_root=env.get("SNAPSHOT_ROOT", "").strip().strip("/"),
+            key_vault_url=env.get("KEY_VAULT_URL", "").strip() or None,
+            local_development=local_dev,
+            auth_enabled=_get(env, "WEBSITE_AUTH_ENABLED", _bool, False),
+            allowed_local_ac_hosts=hosts,
+            ac=limits,
+            shard_size=_get(env, "SHARD_SIZE", int, 5000, minimum=1, maximum=100_000),
+            lane_lease_s=_get(env, "LANE_LEASE_SECONDS", int, 30, minimum=15, maximum=60),
+            lane_busy_delay_s=_get(env, "LANE_BUSY_DELAY_SECONDS", int, 10, minimum=0, maximum=600),
+            applicationinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
+            local_secrets={k: v for k, v in env.items() if k.startswith(LOCAL_SECRET_PREFIX)},
+            local_secrets_file=env.get("LOCAL_SECRETS_FILE", "").strip() or None,
+        )
+
+
+LOCAL_SECRET_PREFIX: Final = "ACSECRET__"  # noqa: S105 (a name prefix, not a secret)
+
+
+def telemetry_connection_string(env: Mapping[str, str] | None = None) -> str | None:
+    """The Application Insights connection string, read before anything else is configured."""
+    env = os.environ if env is None else env
+    return env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip() or None
+
+
+def _bool(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _get(
+    env: Mapping[str, str],
+    key: str,
+    parse: Callable[[str], T],
+    default: T,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> T:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = parse(raw.strip())
+    except ValueError as exc:
+        raise ConfigurationError(f"setting {key} is invalid: {exc}") from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if minimum is not None and value < minimum:
+            raise ConfigurationError(f"setting {key} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigurationError(f"setting {key} must be at most {maximum}, got {value}")
+    return value
+
+
+__all__ = [
+    "LOCAL_SECRET_PREFIX",
+    "SNAPSHOT_CONNECTION",
+    "AcLimits",
+    "Secret",
+    "Settings",
+    "StorageSettings",
+    "telemetry_connection_string",
+]
