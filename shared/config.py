@@ -153,6 +153,24 @@ class Settings:
         )
 
 
+# App settings a deployment must set (infra/ sets each; tests/infra checks).  Everything else
+# Settings reads has a default equal to ActiveCampaign's documented value or a safe local one.
+DEPLOYMENT_SETTINGS: Final = (
+    f"{STORAGE_CONNECTION}__blobServiceUri",
+    f"{STORAGE_CONNECTION}__queueServiceUri",
+    f"{STORAGE_CONNECTION}__credential",
+    f"{STORAGE_CONNECTION}__clientId",
+    f"{SNAPSHOT_CONNECTION}__blobServiceUri",
+    f"{SNAPSHOT_CONNECTION}__credential",
+    f"{SNAPSHOT_CONNECTION}__clientId",
+    "SNAPSHOT_CONTAINER",
+    "SNAPSHOT_ROOT",
+    "KEY_VAULT_URL",
+    "AZURE_CLIENT_ID",
+    "REFRESH_SCHEDULE",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+)
 LOCAL_SECRET_PREFIX: Final = "ACSECRET__"  # noqa: S105 (a name prefix, not a secret)
 
 
@@ -196,6 +214,7 @@ def _get(
 
 
 __all__ = [
+    "DEPLOYMENT_SETTINGS",
     "LOCAL_SECRET_PREFIX",
     "SNAPSHOT_CONNECTION",
     "AcLimits",

@@ -1,0 +1,44 @@
+"""The ActiveCampaign API v3 client (bulk import, lists, fields, contacts) and its error taxonomy."""
+
+from shared.activecampaign.budget import AccountBudget, BudgetRegistry, RequestKind
+from shared.activecampaign.bulk import ImportResult, Rejection, import_contacts
+from shared.activecampaign.client import ActiveCampaignClient, ClientStats
+from shared.activecampaign.errors import (
+    AcAuthError,
+    AcBatchInvalid,
+    AcNotFound,
+    AcRateLimited,
+    AcRequestRejected,
+    Action,
+    AcTransientError,
+    classify,
+)
+from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
+from shared.activecampaign.payload import ContactFields, batch_ranges, bulk_body, contact_payload
+
+__all__ = [
+    "AcAuthError",
+    "AcBatchInvalid",
+    "AcField",
+    "AcList",
+    "AcNotFound",
+    "AcRateLimited",
+    "AcRequestRejected",
+    "AcTransientError",
+    "AcUser",
+    "AccountBudget",
+    "Action",
+    "ActiveCampaignClient",
+    "BudgetRegistry",
+    "ClientStats",
+    "ContactFields",
+    "ImportInfo",
+    "ImportResult",
+    "Rejection",
+    "RequestKind",
+    "batch_ranges",
+    "bulk_body",
+    "classify",
+    "contact_payload",
+    "import_contacts",
+]

@@ -1,0 +1,304 @@
+"""The production ActiveCampaign client: one aiohttp session, per-account budgets, one error boundary.
+
+Every request goes through `_call`, which waits for the account's budget, sends
+once, classifies the answer with the status table and retries what is retriable
+(tenacity: exponential backoff with jitter, Retry-After honoured and clamped).
+aiohttp's exceptions are translated here and nowhere else.  Redirects are never
+followed (a key must not travel to another host).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from shared.activecampaign.budget import AccountBudget, RequestKind
+from shared.activecampaign.errors import (
+    AcAuthError,
+    AcBatchInvalid,
+    AcNotFound,
+    AcRateLimited,
+    AcRequestRejected,
+    Action,
+    AcTransientError,
+    classify,
+    parse_failure_reasons,
+)
+from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
+from shared.config import AcLimits, Secret
+
+logger = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
+DEFAULT_RATE_LIMIT_PAUSE_S = 5.0  # when AC's rate-limit answer carries no Retry-After
+PAGE_SIZE = 100
+BACKOFF = wait_exponential_jitter(multiplier=0.25, max=20.0, jitter=0.5)  # 0.25, 0.5, 1, 2 ... 20 s (+ jitter)
+
+
+@dataclass
+class ClientStats:
+    """What one client saw; shards report these in their summary line and metrics."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    by_status: Counter[int] = field(default_factory=Counter)
+    transport_errors: int = 0
+
+    def merge(self, other: ClientStats) -> None:
+        self.requests += other.requests
+        self.retries += other.retries
+        self.rate_limited += other.rate_limited
+        self.by_status.update(other.by_status)
+        self.transport_errors += other.transport_errors
+
+
+class ActiveCampaignClient:
+    """Operations on one AC account.  Cheap to create: the session and budget are shared."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        host: str,
+        base_url: str,
+        api_key: Secret,
+        budget: AccountBudget,
+        limits: AcLimits,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.host = host
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._headers = {"Api-Token": api_key.reveal(), "Accept": "application/json"}
+        self._budget = budget
+        self._limits = limits
+        self._sleep = sleep
+        self._timeout = aiohttp.ClientTimeout(total=limits.timeout_s)
+        self.stats = ClientStats()
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def verify_credentials(self) -> AcUser:
+        """GET /users/me: the cheapest call that proves the key works for this account."""
+        _, body = await self._call("GET", "/users/me")
+        user = body.get("user", {}) if isinstance(body, Mapping) else {}
+        return AcUser(id=str(user.get("id", "")), username=str(user.get("username", "")))
+
+    async def get_list(self, list_id: str | int) -> AcList:
+        status, body = await self._call("GET", f"/lists/{int(list_id)}")
+        if status == 404 or not isinstance(body, Mapping) or "list" not in body:
+            raise AcNotFound(f"list {list_id} does not exist in ActiveCampaign account {self.host}")
+        raw = body["list"]
+        return AcList(id=str(raw.get("id", list_id)), name=str(raw.get("name", "")))
+
+    async def fields(self) -> list[AcField]:
+        """Every custom field of the account (paginated by 100)."""
+        found: list[AcField] = []
+        offset = 0
+        while True:
+            _, body = await self._call("GET", "/fields", params={"limit": PAGE_SIZE, "offset": offset})
+            page = body.get("fields", []) if isinstance(body, Mapping) else []
+            found.extend(AcField.from_json(f) for f in page)
+            total = _int(body.get("meta", {}).get("total") if isinstance(body, Mapping) else None, len(found))
+            offset += len(page)
+            if not page or offset >= total:
+                return found
+
+    async def bulk_import(self, body: bytes, contact_count: int) -> str:
+        """POST /import/bulk_import; returns the batchId.  Raises AcBatchInvalid on a validation 400."""
+        kind = RequestKind.BULK_MULTI if contact_count > 1 else RequestKind.BULK_SINGLE
+        _, answer = await self._call("POST", "/import/bulk_import", body=body, kind=kind)
+        batch_id = answer.get("batchId") if isinstance(answer, Mapping) else None
+        if not batch_id:
+            raise AcTransientError(f"ActiveCampaign account {self.host} accepted a bulk import without a batchId")
+        return str(batch_id)
+
+    async def import_info(self, batch_id: str) -> ImportInfo:
+        status, body = await self._call("GET", "/import/info", params={"batchId": batch_id}, kind=RequestKind.POLL)
+        if status == 404:
+            return ImportInfo(status=None)
+        return ImportInfo.from_json(body)
+
+    async def wait_for_batch(self, batch_id: str, *, poll_interval: float | None = None) -> ImportInfo:
+        """Poll import/info until the batch is completed, failed or interrupted (or the poll timeout)."""
+        interval = self._limits.poll_interval_s if poll_interval is None else poll_interval
+        deadline = time.monotonic() + self._limits.poll_timeout_s
+        delay = interval
+        while True:
+            info = await self.import_info(batch_id)
+            if info.done:
+                return info
+            if time.monotonic() >= deadline:
+                raise AcTransientError(
+                    f"ActiveCampaign account {self.host} has not finished a bulk import after "
+                    f"{self._limits.poll_timeout_s:.0f}s"
+                )
+            await self._sleep(delay)
+            delay = min(max(delay * 1.5, 0.05), 30.0)
+
+    async def find_contact_id(self, email: str) -> str | None:
+        _, body = await self._call("GET", "/contacts", params={"email": email})
+        contacts = body.get("contacts", []) if isinstance(body, Mapping) else []
+        return str(contacts[0]["id"]) if contacts else None
+
+    async def list_status(self, contact_id: str, list_id: str | int) -> int | None:
+        """The contact's status on the list (1 subscribed, 2 unsubscribed), or None if not a member."""
+        _, body = await self._call("GET", f"/contacts/{int(contact_id)}/contactLists")
+        for item in body.get("contactLists", []) if isinstance(body, Mapping) else []:
+            if str(item.get("list")) == str(list_id):
+                return _int(item.get("status"), 0)
+        return None
+
+    async def set_list_status(self, contact_id: str, list_id: str | int, status: int) -> None:
+        """POST /contactLists: 1 subscribes (and re-subscribes someone we removed), 2 unsubscribes."""
+        payload = {"contactList": {"list": int(list_id), "contact": int(contact_id), "status": status}}
+        if status == 1:
+            payload["contactList"]["sourceid"] = 4
+        code, _ = await self._call("POST", "/contactLists", body=orjson.dumps(payload))
+        if code == 404:
+            raise AcNotFound(f"list {list_id} or the contact does not exist in ActiveCampaign account {self.host}")
+
+    # -- the one request path -----------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        kind: RequestKind = RequestKind.GENERAL,
+    ) -> tuple[int, Any]:
+        retrying = AsyncRetrying(
+            stop=self._stop,
+            wait=self._wait,
+            retry=retry_if_exception_type(AcTransientError),
+            sleep=self._sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._once(method, path, params, body, kind)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: bytes | None, kind: RequestKind
+    ) -> tuple[int, Any]:
+        await self._budget.acquire(kind)
+        headers = dict(self._headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        self.stats.requests += 1
+        try:
+            async with self._session.request(
+                method,
+                self._base + path,
+                params=params,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                raw = await response.read()
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.stats.transport_errors += 1
+            raise AcTransientError(
+                f"ActiveCampaign account {self.host} did not answer ({type(exc).__name__})"
+            ) from None
+        self.stats.by_status[status] += 1
+        parsed = _json(raw)
+        if 300 <= status < 400:
+            raise AcRequestRejected(
+                f"ActiveCampaign account {self.host} answered {method} {path} with a redirect ({status}); "
+                "redirects are not followed. Check the connection's REST endpoint hostname."
+            )
+        action = classify(status, parsed)
+        if action is Action.OK or action is Action.NOT_FOUND:
+            return status, parsed
+        if action is Action.RATE_LIMITED:
+            self.stats.rate_limited += 1
+            pause = min(retry_after if retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE_S, self._max_pause)
+            self._budget.pause(pause)
+            logger.info("activecampaign %s rate limited (%d); pausing the account %.1fs", self.host, status, pause)
+            raise AcRateLimited(f"ActiveCampaign account {self.host} is rate limiting requests", retry_after=0.0)
+        if action is Action.RETRY:
+            raise AcTransientError(
+                f"ActiveCampaign account {self.host} answered {status} to {method} {path}", retry_after=retry_after
+            )
+        if action is Action.FATAL:
+            raise AcAuthError(self.host, status)
+        if action is Action.SPLIT and isinstance(parsed, Mapping):
+            raise AcBatchInvalid(self.host, parse_failure_reasons(parsed))
+        raise AcRequestRejected(f"ActiveCampaign account {self.host} refused {method} {path} ({status})")
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """Stop after max_attempts failures.  Rate-limit answers are pacing, not failures: they only
+        stop the call once it has spent longer than the poll timeout waiting for the account."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, AcRateLimited):
+            return (state.seconds_since_start or 0.0) > self._limits.poll_timeout_s
+        return bool(stop_after_attempt(self._limits.max_attempts)(state))
+
+    @property
+    def _max_pause(self) -> float:
+        return self._limits.max_retry_after_s
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, AcRateLimited):
+            return 0.0  # the account-wide pause already holds every request back
+        if isinstance(exc, AcTransientError) and exc.retry_after is not None:
+            return min(exc.retry_after, self._max_pause)
+        backoff: float = BACKOFF(state)
+        return backoff
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+
+
+def _json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # AC sometimes answers 403 with no content type or body
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: an integer, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+__all__ = ["ActiveCampaignClient", "ClientStats"]

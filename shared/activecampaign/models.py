@@ -1,0 +1,68 @@
+"""What the client returns: small typed views of AC's JSON (ids as strings, as AC sends them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+TERMINAL_BATCH_STATUSES: Final = frozenset({"completed", "failed", "interrupted"})
+
+
+@dataclass(frozen=True)
+class AcUser:
+    id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class AcList:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AcField:
+    id: str
+    title: str
+    type: str
+    perstag: str = ""
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> AcField:
+        return cls(
+            id=str(raw.get("id", "")),
+            title=str(raw.get("title", "")),
+            type=str(raw.get("type", "text")),
+            perstag=str(raw.get("perstag", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ImportInfo:
+    """GET /import/info: `status` is None while AC still answers `false` (the first second or so)."""
+
+    status: str | None
+    success: tuple[str, ...] = ()
+    failure: tuple[str, ...] = ()
+    raw_status: Any = field(default=None, compare=False)
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL_BATCH_STATUSES
+
+    @classmethod
+    def from_json(cls, body: Any) -> ImportInfo:
+        if not isinstance(body, Mapping):
+            return cls(status=None)
+        raw = body.get("status")
+        status = str(raw).lower() if isinstance(raw, str) and raw else None
+        return cls(
+            status=status,
+            success=tuple(str(x) for x in body.get("success") or ()),
+            failure=tuple(str(x) for x in body.get("failure") or ()),
+            raw_status=raw,
+        )
+
+
+__all__ = ["TERMINAL_BATCH_STATUSES", "AcField", "AcList", "AcUser", "ImportInfo"]
