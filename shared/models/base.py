@@ -1,0 +1,68 @@
+"""Common pydantic configuration: camelCase JSON, strict about unknown fields, every failure named."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from shared.errors import ErrorDetail, InvalidInput
+
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+NAME_RULE: Final = "1-63 characters: letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+
+class ApiModel(BaseModel):
+    """A request/response/document model: camelCase on the wire, unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        validate_assignment=False,
+        frozen=False,
+    )
+
+
+class Document(ApiModel):
+    """A stored document: unknown fields are kept out, but a newer schemaVersion is refused loudly."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def check_name(value: str) -> str:
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError(f"must be {NAME_RULE}")
+    return value
+
+
+ResourceName = Annotated[str, AfterValidator(check_name)]
+
+
+def validate_name(value: str, field: str = "name") -> str:
+    """Check a name from a URL (not a body): a 400 naming the field."""
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise InvalidInput.for_field(field, str(exc)) from None
+
+
+def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInput:
+    """A pydantic error as our 400: every failing field named with a dotted camelCase path."""
+    details: list[ErrorDetail] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = ".".join(str(p) for p in err["loc"] if p != "__root__") or "body"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif err["type"] == "missing":
+            message = "is required"
+        details.append(ErrorDetail(prefix + path, message))
+    fields = ", ".join(d.field for d in details)
+    return InvalidInput(f"invalid request: check {fields}", details=details)
+
+
+__all__ = ["NAME_RULE", "ApiModel", "Document", "ResourceName", "check_name", "invalid_input", "validate_name"]

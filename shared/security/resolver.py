@@ -1,0 +1,39 @@
+"""An aiohttp resolver that refuses names resolving to non-public addresses (SSRF, DNS rebinding).
+
+The hostname was checked when the connection was saved; this re-checks every lookup
+at request time, so a name that later resolves inside the network is still refused.
+IP literals never reach a resolver (aiohttp connects to them directly); the only IP
+hosts we ever call are the local-development hosts an operator allowed explicitly.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from shared.security.hostname import is_public_address
+
+
+class PublicOnlyResolver(AbstractResolver):
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not results or not all(is_public_address(str(r["host"])) for r in results):
+            raise OSError(f"refused to connect to {host}: it resolves to a private or internal address")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    def __getattr__(self, name: str) -> Any:  # pragma: no cover - passthrough for aiohttp internals
+        return getattr(self._inner, name)
+
+
+__all__ = ["PublicOnlyResolver"]

@@ -1,0 +1,119 @@
+"""The composition root: everything a trigger needs, built once per process from Settings.
+
+Azure Functions runs async functions on one event loop per worker process, and the
+aio clients are bound to the loop that created them, so `get_services()` keeps one
+`Services` per running loop (the stand-in host and tests get a fresh one per loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.queue.aio import QueueServiceClient
+
+from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
+from shared.config import Secret, Settings
+from shared.models import Connection, Export
+from shared.names import CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
+from shared.secrets import SecretProvider, build_secret_provider
+from shared.security.resolver import PublicOnlyResolver
+from shared.storage import DocumentStore, blob_service, queue_service
+
+HostResolver = Callable[[str], Awaitable[None]]
+
+
+class Services:
+    def __init__(self, settings: Settings, *, secrets: SecretProvider | None = None) -> None:
+        self.settings = settings
+        self.blob: BlobServiceClient = blob_service(settings.storage)
+        self.snapshot_blob: BlobServiceClient = (
+            self.blob if settings.snapshot_storage == settings.storage else blob_service(settings.snapshot_storage)
+        )
+        self.queues: QueueServiceClient = queue_service(settings.storage)
+        self.secrets: SecretProvider = secrets or build_secret_provider(settings)
+        self.budgets = BudgetRegistry(settings.ac)
+        self.connections: DocumentStore[Connection] = DocumentStore(
+            self.config_container, "connections", Connection, "connection"
+        )
+        self.exports: DocumentStore[Export] = DocumentStore(self.config_container, "exports", Export, "export")
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def config_container(self) -> ContainerClient:
+        return self.blob.get_container_client(CONFIG_CONTAINER)
+
+    @property
+    def runs_container(self) -> ContainerClient:
+        return self.blob.get_container_client(RUNS_CONTAINER)
+
+    @property
+    def state_container(self) -> ContainerClient:
+        return self.blob.get_container_client(STATE_CONTAINER)
+
+    @property
+    def snapshot_container(self) -> ContainerClient:
+        return self.snapshot_blob.get_container_client(self.settings.snapshot_container)
+
+    def http(self) -> aiohttp.ClientSession:
+        """The process's one aiohttp session (connection pooling), created on first use."""
+        if self._http is None or self._http.closed:
+            connector = aiohttp.TCPConnector(limit=64, resolver=PublicOnlyResolver(), ttl_dns_cache=60)
+            self._http = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+        return self._http
+
+    def account_base_url(self, hostname: str) -> str:
+        """https for real accounts; plain http only for an allowed local-development host (the emulator)."""
+        scheme = "http" if hostname.lower() in self.settings.allowed_local_ac_hosts else "https"
+        return f"{scheme}://{hostname}/api/3"
+
+    def ac_client(self, hostname: str, api_key: Secret) -> ActiveCampaignClient:
+        return ActiveCampaignClient(
+            self.http(),
+            host=hostname,
+            base_url=self.account_base_url(hostname),
+            api_key=api_key,
+            budget=self.budgets.for_host(hostname),
+            limits=self.settings.ac,
+        )
+
+    async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
+        return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        await self.secrets.close()
+        await self.queues.close()
+        if self.snapshot_blob is not self.blob:
+            await self.snapshot_blob.close()
+        await self.blob.close()
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Services] = weakref.WeakKeyDictionary()
+
+
+def get_services() -> Services:
+    """This loop's Services, built from the environment on first use."""
+    loop = asyncio.get_running_loop()
+    services = _by_loop.get(loop)
+    if services is None:
+        services = _by_loop[loop] = Services(Settings.from_env())
+    return services
+
+
+def use_services(services: Services) -> None:
+    """Install `services` for the running loop (tests and the demo build their own)."""
+    _by_loop[asyncio.get_running_loop()] = services
+
+
+async def close_services() -> None:
+    services = _by_loop.pop(asyncio.get_running_loop(), None)
+    if services is not None:
+        await services.close()
+
+
+__all__ = ["Services", "close_services", "get_services", "use_services"]

@@ -1,0 +1,44 @@
+"""Build the Azure Storage aio clients from settings: a connection string locally, a managed identity in Azure."""
+
+from __future__ import annotations
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.identity.aio import DefaultAzureCredential
+from azure.storage.blob.aio import BlobServiceClient
+from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue.aio import QueueServiceClient
+
+from shared.config import StorageSettings
+from shared.errors import ConfigurationError
+
+
+def credential_for(settings: StorageSettings) -> AsyncTokenCredential:
+    return DefaultAzureCredential(managed_identity_client_id=settings.client_id)
+
+
+def blob_service(settings: StorageSettings, credential: AsyncTokenCredential | None = None) -> BlobServiceClient:
+    if settings.connection_string is not None:
+        return BlobServiceClient.from_connection_string(settings.connection_string.reveal())
+    if not settings.blob_service_uri:
+        raise ConfigurationError("the storage settings have no blob service URI (set <name>__blobServiceUri)")
+    return BlobServiceClient(settings.blob_service_uri, credential=credential or credential_for(settings))
+
+
+def queue_service(settings: StorageSettings, credential: AsyncTokenCredential | None = None) -> QueueServiceClient:
+    """Queue messages are base64, as the Functions runtime expects (host.json messageEncoding)."""
+    encode, decode = TextBase64EncodePolicy(), TextBase64DecodePolicy()
+    if settings.connection_string is not None:
+        return QueueServiceClient.from_connection_string(
+            settings.connection_string.reveal(), message_encode_policy=encode, message_decode_policy=decode
+        )
+    if not settings.queue_service_uri:
+        raise ConfigurationError("the storage settings have no queue service URI (set <name>__queueServiceUri)")
+    return QueueServiceClient(
+        settings.queue_service_uri,
+        credential=credential or credential_for(settings),
+        message_encode_policy=encode,
+        message_decode_policy=decode,
+    )
+
+
+__all__ = ["blob_service", "credential_for", "queue_service"]
