@@ -123,6 +123,12 @@ class FatalError(ExportError):
     status = 502
 
 
+class SecretNotFound(FatalError):
+    """A stored secret (a connection's API key) is missing from the secret store."""
+
+    code = "secret_not_found"
+
+
 class SnapshotError(FatalError):
     """The segment snapshot is missing, unreadable or does not fit the export's mapping."""
 
@@ -147,6 +153,7 @@ __all__ = [
     "PayloadTooLarge",
     "PreconditionFailed",
     "RetriableError",
+    "SecretNotFound",
     "SnapshotError",
     "Unauthenticated",
     "details_from_mapping",
