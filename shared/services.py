@@ -19,6 +19,7 @@ from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
 from shared.config import Secret, Settings
 from shared.models import Connection, Export
 from shared.names import CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
+from shared.pipeline.run_store import RunStore
 from shared.secrets import SecretProvider, build_secret_provider
 from shared.security.resolver import PublicOnlyResolver
 from shared.storage import DocumentStore, blob_service, queue_service
@@ -40,6 +41,7 @@ class Services:
             self.config_container, "connections", Connection, "connection"
         )
         self.exports: DocumentStore[Export] = DocumentStore(self.config_container, "exports", Export, "export")
+        self.runs = RunStore(self.runs_container)
         self._http: aiohttp.ClientSession | None = None
 
     @property

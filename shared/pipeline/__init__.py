@@ -1,0 +1,1 @@
+"""The export pipeline: runs, planning, shards, the account lane, sending, reconciling and finishing."""

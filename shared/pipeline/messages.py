@@ -1,0 +1,48 @@
+"""Queue messages between the stages.  Small JSON; contacts never travel in messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from shared.errors import InvalidInput
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+    export: str
+    run_id: str
+    traceparent: str | None = Field(default=None, description="W3C trace context: one trace per run")
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+    @classmethod
+    def parse(cls, body: bytes | str) -> Message:
+        try:
+            return cls.model_validate_json(body)
+        except ValidationError:
+            raise InvalidInput(f"not a {cls.__name__}: the queue message cannot be read") from None
+
+
+class RunMessage(Message):
+    """Run queue: plan this run."""
+
+
+class ShardMessage(Message):
+    """Shard queue: send shard `shard` of the run to the account `account_host`."""
+
+    shard: int
+    account_host: str
+    lane_waits: int = 0
+    first_enqueued_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class FinalizeMessage(Message):
+    """Finalize queue: every shard has a result; reconcile and finish the run."""
+
+
+__all__ = ["FinalizeMessage", "Message", "RunMessage", "ShardMessage"]
