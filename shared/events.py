@@ -19,6 +19,8 @@ DIM_SHARD: Final = "shard"
 DIM_ACCOUNT_HOST: Final = "account_host"
 DIM_STATUS: Final = "status"
 DIM_QUEUE: Final = "queue"
+DIM_OUTCOME: Final = "outcome"  # metric attribute of METRIC_PROFILES
+DIM_STATUS_CODE: Final = "status_code"  # metric attribute of METRIC_AC_RESPONSES
 
 # Log events (one structured record each)
 EVENT_RUN_STARTED: Final = "run.started"

@@ -8,10 +8,12 @@ aio clients are bound to the loop that created them, so `get_services()` keeps o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.queue.aio import QueueServiceClient
 
@@ -19,8 +21,10 @@ from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
 from shared.config import Secret, Settings
 from shared.models import Connection, Export
 from shared.names import CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
+from shared.pipeline.lane import LaneRegistry
 from shared.pipeline.run_store import RunStore
 from shared.secrets import SecretProvider, build_secret_provider
+from shared.security.hostname import check_resolves_publicly
 from shared.security.resolver import PublicOnlyResolver
 from shared.storage import DocumentStore, blob_service, queue_service
 
@@ -28,8 +32,12 @@ HostResolver = Callable[[str], Awaitable[None]]
 
 
 class Services:
-    def __init__(self, settings: Settings, *, secrets: SecretProvider | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, secrets: SecretProvider | None = None, resolver: HostResolver | None = None
+    ) -> None:
         self.settings = settings
+        # The public-DNS check for a connection's hostname (tests inject a fake: they have no DNS).
+        self.resolve_host: HostResolver = resolver or check_resolves_publicly
         self.blob: BlobServiceClient = blob_service(settings.storage)
         self.snapshot_blob: BlobServiceClient = (
             self.blob if settings.snapshot_storage == settings.storage else blob_service(settings.snapshot_storage)
@@ -42,6 +50,9 @@ class Services:
         )
         self.exports: DocumentStore[Export] = DocumentStore(self.config_container, "exports", Export, "export")
         self.runs = RunStore(self.runs_container)
+        self.lanes = LaneRegistry(
+            self.state_container, lease_s=settings.lane_lease_s, busy_delay_s=settings.lane_busy_delay_s
+        )
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -85,7 +96,19 @@ class Services:
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
         return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
 
+    async def enqueue(self, queue: str, text: str, *, delay_s: float | None = None) -> None:
+        """Send a message (base64, as the Functions runtime expects), creating the queue if it is missing."""
+        client = self.queues.get_queue_client(queue)
+        visibility = round(delay_s) if delay_s else None
+        try:
+            await client.send_message(text, visibility_timeout=visibility)
+        except ResourceNotFoundError:
+            with contextlib.suppress(ResourceExistsError):
+                await client.create_queue()
+            await client.send_message(text, visibility_timeout=visibility)
+
     async def close(self) -> None:
+        await self.lanes.close()
         if self._http is not None:
             await self._http.close()
         await self.secrets.close()

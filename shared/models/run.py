@@ -97,7 +97,8 @@ class RunError(ApiModel):
 class ShardProgress(ApiModel):
     total: int = 0
     done: int = 0
-    failed: list[int] = Field(default_factory=list)
+    completed: list[int] = Field(default_factory=list, description="Shards that finished (sent or stopped)")
+    failed: list[int] = Field(default_factory=list, description="Shards that failed (poisoned or fatal)")
 
 
 class Run(Document):

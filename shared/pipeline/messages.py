@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -21,7 +22,7 @@ class Message(BaseModel):
         return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
-    def parse(cls, body: bytes | str) -> Message:
+    def parse(cls, body: bytes | str) -> Self:
         try:
             return cls.model_validate_json(body)
         except ValidationError:

@@ -1,0 +1,92 @@
+"""A shard's checkpoint: which batches AC accepted (and their batchIds), and what reconciliation found.
+
+Written after every accepted batch, with ETags, so a redelivered or crashed shard
+resumes after its last checkpoint and never re-sends confirmed work.
+"""
+
+from __future__ import annotations
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.storage.blob.aio import ContainerClient
+from pydantic import BaseModel, Field
+
+from shared.errors import PreconditionFailed
+
+
+class BatchRecord(BaseModel):
+    """One request's worth of rows (a [start, end) range of the shard's sendable rows)."""
+
+    start: int
+    end: int
+    batch_ids: list[str] = Field(default_factory=list)  # AC batches that carried (some of) these rows
+    carried: list[list[int]] = Field(default_factory=list)  # the shard rows each batch carried
+    rejected: dict[int, str] = Field(default_factory=dict)  # shard row -> AC's reason (validation 400s)
+    failed: list[int] = Field(default_factory=list)  # shard rows in import/info `failure`
+    reconciled: bool = False
+    resubmissions: int = 0
+
+
+class ShardCounts(BaseModel):
+    """What one shard did.  Profile outcomes for upserts and re-subscribes; removals for leavers."""
+
+    sent: int = 0
+    confirmed: int = 0
+    rejected: int = 0
+    not_sent: int = 0
+    opted_out: int = 0
+    removed: int = 0
+    removal_rejected: int = 0
+    removal_not_sent: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    lane_wait_s: float = 0.0
+
+    def run_counts(self) -> dict[str, int]:
+        """The fields that add into RunCounts."""
+        return self.model_dump(exclude={"retries", "rate_limited", "lane_wait_s"})
+
+
+class Checkpoint(BaseModel):
+    shard: int
+    batches: dict[int, BatchRecord] = Field(default_factory=dict)  # batch index -> record
+    local_rejects: dict[int, str] = Field(default_factory=dict)  # rows refused before sending (too large)
+    resubscribed: list[int] = Field(default_factory=list)
+    resubscribe_failed: dict[int, str] = Field(default_factory=dict)
+    opted_out: list[int] = Field(default_factory=list)
+    done: bool = False
+    failed: bool = False
+    counts: ShardCounts | None = None
+
+
+class CheckpointStore:
+    def __init__(self, container: ContainerClient, blob_name: str) -> None:
+        self._blob = container.get_blob_client(blob_name)
+        self.etag: str | None = None
+
+    async def load(self, shard: int) -> Checkpoint:
+        try:
+            downloader = await self._blob.download_blob()
+            data = await downloader.readall()
+        except ResourceNotFoundError:
+            self.etag = None
+            return Checkpoint(shard=shard)
+        self.etag = str(downloader.properties.etag)
+        return Checkpoint.model_validate_json(data)
+
+    async def save(self, checkpoint: Checkpoint) -> None:
+        """Write; refused (412) if another worker wrote this shard's checkpoint since we read it."""
+        body = checkpoint.model_dump_json().encode()
+        try:
+            if self.etag is None:
+                result = await self._blob.upload_blob(body, match_condition=MatchConditions.IfMissing)
+            else:
+                result = await self._blob.upload_blob(
+                    body, overwrite=True, etag=self.etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (ResourceExistsError, ResourceModifiedError):
+            raise PreconditionFailed(f"shard {checkpoint.shard}: another worker changed its checkpoint") from None
+        self.etag = str(result["etag"])
+
+
+__all__ = ["BatchRecord", "Checkpoint", "CheckpointStore", "ShardCounts"]

@@ -1,0 +1,163 @@
+"""The finaliser (finalize queue): once every shard has an outcome, commit the state and end the run.
+
+Runs once per run: a lease on the run's `finalize.lock` blob keeps a duplicated
+message out, and a run that is already final is left alone.  The state is
+committed for confirmed rows only, so unsent and rejected rows go again next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.errors import NotFound, RetriableError
+from shared.models import Run, RunError, RunStatus
+from shared.pipeline.finish import end_run
+from shared.pipeline.messages import FinalizeMessage
+from shared.pipeline.planner import PLAN_REPORT
+from shared.pipeline.rules import REPORT_SCHEMA
+from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name
+from shared.pipeline.state import STATE_SCHEMA, ListStatus, StateStore
+from shared.services import Services
+from shared.storage.lease import LeaseBusy, RenewingLease
+
+logger = logging.getLogger(__name__)
+OUTCOME_NAMES: Final = {
+    (Op.UPSERT, Outcome.REJECTED): "rejected",
+    (Op.UPSERT, Outcome.NOT_SENT): "not-sent",
+    (Op.UPSERT, Outcome.OPTED_OUT): "opted-out",
+    (Op.RESUBSCRIBE, Outcome.REJECTED): "rejected",
+    (Op.RESUBSCRIBE, Outcome.NOT_SENT): "not-sent",
+    (Op.RESUBSCRIBE, Outcome.OPTED_OUT): "opted-out",
+    (Op.UNSUBSCRIBE, Outcome.REJECTED): "removal-rejected",
+    (Op.UNSUBSCRIBE, Outcome.NOT_SENT): "removal-not-sent",
+    (Op.UNSUBSCRIBE, Outcome.OPTED_OUT): "removal-rejected",
+}
+STATE_AFTER: Final = {
+    (Op.UPSERT, Outcome.CONFIRMED): ListStatus.SUBSCRIBED,
+    (Op.RESUBSCRIBE, Outcome.CONFIRMED): ListStatus.SUBSCRIBED,
+    (Op.UNSUBSCRIBE, Outcome.CONFIRMED): ListStatus.REMOVED,
+    (Op.UPSERT, Outcome.OPTED_OUT): ListStatus.OPTED_OUT,
+    (Op.RESUBSCRIBE, Outcome.OPTED_OUT): ListStatus.OPTED_OUT,
+}
+
+
+async def finalize_run(services: Services, msg: FinalizeMessage) -> None:
+    try:
+        run = (await services.runs.get(msg.export, msg.run_id)).doc
+    except NotFound:
+        return
+    if run.status.final or run.shards.done < run.shards.total:
+        return
+    lock = services.runs_container.get_blob_client(services.runs.path(msg.export, msg.run_id, "finalize.lock"))
+    lease = RenewingLease(lock, services.settings.lane_lease_s)
+    try:
+        await lease.acquire()
+    except LeaseBusy:
+        raise RetriableError(f"run {msg.run_id} is being finalised by another worker") from None
+    try:
+        run = (await services.runs.get(msg.export, msg.run_id)).doc
+        if not run.status.final:
+            await _finalize(services, run)
+    finally:
+        await lease.release()
+
+
+async def _finalize(services: Services, run: Run) -> None:
+    run = await services.runs.update(
+        run.export, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
+    )
+    path = services.runs.path
+    reports = [await _plan_report(services, run)]
+    updates: list[pa.Table] = []
+    for index in range(run.shards.total):
+        shard = await read_table(
+            services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
+        )
+        op = Op(int((shard.schema.metadata or {}).get(b"op", b"1")))
+        outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
+        codes = outcome["outcome"]
+        for (kind, result), list_status in STATE_AFTER.items():
+            if kind is op:
+                rows = shard.filter(pc.equal(codes, pa.scalar(int(result), pa.int8())))
+                updates.append(_state_rows(rows, list_status))
+        for (kind, result), name in OUTCOME_NAMES.items():
+            if kind is op:
+                mask = pc.equal(codes, pa.scalar(int(result), pa.int8()))
+                picked = shard.filter(mask)
+                reports.append(_report(picked["email"], name, outcome["reason"].filter(mask)))
+    await _commit_state(services, run, updates)
+    final, error = _final_status(run)
+    await end_run(services, run.export, run.id, final, error=error, report=pa.concat_tables(reports))
+
+
+def _final_status(run: Run) -> tuple[RunStatus, RunError | None]:
+    c = run.counts
+    if run.shards.failed and run.error is None:
+        shards = ", ".join(str(s) for s in run.shards.failed)
+        return RunStatus.FAILED, RunError(code="shard_failed", message=f"shard(s) {shards} could not be sent")
+    if run.error is not None:
+        return RunStatus.FAILED, None
+    if run.cancel_requested and (c.not_sent or c.removal_not_sent):
+        return RunStatus.CANCELED, None
+    if c.rejected or c.removal_rejected or c.not_sent or c.removal_not_sent:
+        return RunStatus.PARTIALLY_SUCCEEDED, None
+    return RunStatus.SUCCEEDED, None
+
+
+async def _commit_state(services: Services, run: Run, updates: list[pa.Table]) -> None:
+    """Old state, with the rows AC confirmed (and detected opt-outs) replaced by their new values."""
+    store = StateStore(services.state_container)
+    state = await store.load(run.export)
+    changed = pa.concat_tables(updates) if updates else STATE_SCHEMA.empty_table()
+    kept = state.table.filter(pc.invert(pc.is_in(state.table["email"], value_set=changed["email"])))
+    complete = not (run.error or run.shards.failed or run.cancel_requested or run.counts.not_sent)
+    meta = state.meta.model_copy(
+        update={
+            "last_run_id": run.id,
+            "updated_at": datetime.now(UTC),
+            "snapshots": run.snapshots if complete else state.meta.snapshots,
+        }
+    )
+    await store.save(run.export, state, pa.concat_tables([kept, changed]), meta)
+
+
+def _state_rows(rows: pa.Table, status: ListStatus) -> pa.Table:
+    return pa.table(
+        {
+            "email": rows["email"],
+            "hash": rows["hash"],
+            "status": pa.repeat(pa.scalar(int(status), pa.int8()), rows.num_rows),
+        }
+    ).cast(STATE_SCHEMA)
+
+
+def _report(emails: pa.ChunkedArray[Any], outcome: str, reasons: pa.ChunkedArray[Any]) -> pa.Table:
+    n = len(emails)
+    return pa.table(
+        {
+            "email": emails,
+            "outcome": pa.repeat(pa.scalar(outcome), n),
+            "reason": reasons,
+            "segment": pa.nulls(n, pa.string()),
+            "row": pa.nulls(n, pa.int64()),
+        }
+    ).cast(REPORT_SCHEMA)
+
+
+async def _plan_report(services: Services, run: Run) -> pa.Table:
+    try:
+        return (await read_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT))).cast(
+            REPORT_SCHEMA
+        )
+    except ResourceNotFoundError:  # a run planned by an older version: end it anyway
+        logger.warning("run %s has no plan report", run.id)
+        return REPORT_SCHEMA.empty_table()
+
+
+__all__ = ["finalize_run"]

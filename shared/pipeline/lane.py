@@ -1,0 +1,110 @@
+"""The account lane: only one process sends to an AC account at a time, across exports and instances.
+
+The lane is a blob lease on `state/lanes/<host>`.  Inside the process that holds it,
+every shard for that account shares the lease and the account's one rate budget
+(shared/activecampaign/budget.py), so scaling out never multiplies AC traffic.  A
+shard that finds the lane held elsewhere goes back to the queue with a delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from azure.storage.blob.aio import ContainerClient
+
+from shared.errors import RetriableError
+from shared.storage.lease import LeaseBusy, RenewingLease
+
+LINGER_S = 2.0  # keep the lease this long after the last shard leaves, for the next one
+
+
+class LaneBusy(RetriableError):
+    code = "lane_busy"
+
+
+@dataclass
+class _Held:
+    lease: RenewingLease
+    users: int = 0
+    release_task: asyncio.Task[None] | None = None
+
+
+class Lane:
+    def __init__(self, registry: LaneRegistry, host: str, held: _Held) -> None:
+        self.host = host
+        self._registry = registry
+        self._held = held
+
+    @property
+    def lost(self) -> bool:
+        return self._held.lease.lost
+
+    async def leave(self) -> None:
+        await self._registry._leave(self.host)
+
+
+class LaneRegistry:
+    def __init__(self, container: ContainerClient, *, lease_s: int, busy_delay_s: int) -> None:
+        self._container = container
+        self._lease_s = lease_s
+        self._busy_delay_s = busy_delay_s
+        self._held: dict[str, _Held] = {}
+        self._lock = asyncio.Lock()
+
+    async def enter(self, host: str) -> Lane:
+        """Join the account's lane, or raise LaneBusy (retry_after = the busy delay)."""
+        key = host.lower()
+        async with self._lock:
+            held = self._held.get(key)
+            if held is not None and held.lease.lost:
+                await held.lease.release()
+                del self._held[key]
+                held = None
+            if held is None:
+                blob = self._container.get_blob_client(f"lanes/{key.replace(':', '_')}")
+                try:
+                    lease = await RenewingLease(blob, self._lease_s).acquire()
+                except LeaseBusy:
+                    raise LaneBusy(
+                        f"another instance is sending to {host}; trying again in {self._busy_delay_s}s",
+                        retry_after=self._busy_delay_s,
+                    ) from None
+                held = self._held[key] = _Held(lease)
+            if held.release_task is not None:
+                held.release_task.cancel()
+                held.release_task = None
+            held.users += 1
+            return Lane(self, key, held)
+
+    async def _leave(self, key: str) -> None:
+        async with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return
+            held.users -= 1
+            if held.users <= 0:
+                held.release_task = asyncio.create_task(self._release_later(key, held))
+
+    async def _release_later(self, key: str, held: _Held) -> None:
+        await asyncio.sleep(LINGER_S)
+        async with self._lock:
+            if held.users > 0 or self._held.get(key) is not held:
+                return
+            del self._held[key]
+        await held.lease.release()
+
+    async def close(self) -> None:
+        async with self._lock:
+            held_all = list(self._held.values())
+            self._held.clear()
+        for held in held_all:
+            if held.release_task is not None:
+                held.release_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await held.release_task
+            await held.lease.release()
+
+
+__all__ = ["Lane", "LaneBusy", "LaneRegistry"]

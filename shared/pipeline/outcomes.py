@@ -1,0 +1,55 @@
+"""Turn a finished shard's checkpoint into one outcome per row, and the shard's counts."""
+
+from __future__ import annotations
+
+from shared.pipeline.checkpoint import Checkpoint, ShardCounts
+from shared.pipeline.sender import NOT_IMPORTED
+from shared.pipeline.shards import Op, Outcome
+
+OPTED_OUT_REASON = "unsubscribed from the list in ActiveCampaign; not re-subscribed"
+
+
+def shard_outcomes(
+    rows: int, checkpoint: Checkpoint, op: Op, stopped: str | None
+) -> tuple[list[int], list[str | None], ShardCounts]:
+    codes: list[int] = [int(Outcome.NOT_SENT)] * rows
+    reasons: list[str | None] = [stopped or "not sent"] * rows
+    sent = 0
+    for record in checkpoint.batches.values():
+        for carried in record.carried:
+            for row in carried:
+                codes[row], reasons[row] = int(Outcome.CONFIRMED), None
+        sent += len({r for carried in record.carried for r in carried})
+        for row in record.failed:
+            codes[row], reasons[row] = int(Outcome.REJECTED), NOT_IMPORTED
+        for row, reason in record.rejected.items():
+            codes[row], reasons[row] = int(Outcome.REJECTED), reason
+    for row, reason in checkpoint.local_rejects.items():
+        codes[row], reasons[row] = int(Outcome.REJECTED), reason
+    for row in checkpoint.opted_out:
+        codes[row], reasons[row] = int(Outcome.OPTED_OUT), OPTED_OUT_REASON
+    if op is Op.RESUBSCRIBE:
+        done = set(checkpoint.resubscribed)
+        for row, code in enumerate(codes):
+            if code == Outcome.CONFIRMED and row not in done:
+                why = checkpoint.resubscribe_failed.get(row, stopped or "not re-subscribed")
+                codes[row], reasons[row] = int(Outcome.REJECTED), f"could not re-subscribe: {why}"
+    tally = {o: codes.count(int(o)) for o in Outcome}
+    if op is Op.UNSUBSCRIBE:
+        counts = ShardCounts(
+            removed=tally[Outcome.CONFIRMED],
+            removal_rejected=tally[Outcome.REJECTED] + tally[Outcome.OPTED_OUT],
+            removal_not_sent=tally[Outcome.NOT_SENT],
+        )
+    else:
+        counts = ShardCounts(
+            sent=sent,
+            confirmed=tally[Outcome.CONFIRMED],
+            rejected=tally[Outcome.REJECTED],
+            not_sent=tally[Outcome.NOT_SENT],
+            opted_out=tally[Outcome.OPTED_OUT],
+        )
+    return codes, reasons, counts
+
+
+__all__ = ["OPTED_OUT_REASON", "shard_outcomes"]

@@ -1,0 +1,97 @@
+"""The plan of a run: counts, the per-row report so far, and the shards to send (pure computation).
+
+The mass-removal guard lives here: in mirror mode, if more than maxRemovalPercent of
+the contacts we hold subscribed would be removed, the run is Skipped with the
+numbers and nothing is sent, unless the run was forced.  An empty snapshot never
+removes anyone unless forced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import pyarrow as pa
+
+from shared.models import Export, LeaverAction, RunCounts, RunOptions, SyncMode
+from shared.pipeline.diff import compute_diff
+from shared.pipeline.outcomes import OPTED_OUT_REASON
+from shared.pipeline.rules import REPORT_SCHEMA, RuleResult
+from shared.pipeline.shards import Op
+from shared.pipeline.state import ExportState
+
+SAMPLE_SIZE: Final = 20
+
+
+@dataclass
+class Plan:
+    counts: RunCounts
+    report: pa.Table
+    shards: list[tuple[Op, pa.Table]] = field(default_factory=list)
+    skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def make_plan(rules: RuleResult, state: ExportState, export: Export, options: RunOptions, shard_size: int) -> Plan:
+    mirror = export.sync_mode is SyncMode.MIRROR and export.leaver_action is LeaverAction.UNSUBSCRIBE
+    diff = compute_diff(rules.contacts, state.table, full=options.full, mirror=mirror)
+    leavers = diff.leavers
+    notes: list[str] = []
+    skipped: str | None = None
+    if leavers.num_rows and rules.contacts.num_rows == 0 and not options.force:
+        notes.append(f"the snapshot is empty: nobody was removed ({leavers.num_rows} would have been); use force")
+        leavers = leavers.slice(0, 0)
+    subscribed = state.subscribed
+    if leavers.num_rows and not options.force and subscribed:
+        share = 100.0 * leavers.num_rows / subscribed
+        if share > export.max_removal_percent:
+            skipped = (
+                f"mass-removal guard: {leavers.num_rows} of {subscribed} contacts ({share:.1f}%) would be removed, "
+                f"more than maxRemovalPercent={export.max_removal_percent:g}%; nothing was sent. "
+                "Run again with force=true to proceed."
+            )
+    counts = RunCounts(
+        profiles_read=rules.rows_read,
+        invalid=rules.invalid,
+        duplicates=rules.duplicates,
+        unchanged=diff.unchanged,
+        opted_out=diff.opted_out.num_rows,
+        to_add=diff.adds.num_rows,
+        to_update=diff.updates.num_rows,
+        to_resubscribe=diff.resubscribes.num_rows,
+        to_send=diff.to_send,
+        to_remove=leavers.num_rows,
+        value_errors=rules.value_errors,
+    )
+    reports = [rules.report, _rows(diff.opted_out, "opted-out", OPTED_OUT_REASON)]
+    if options.dry_run:
+        reports += [
+            _rows(diff.adds.slice(0, SAMPLE_SIZE), "would-add", "sample: new to the list"),
+            _rows(diff.updates.slice(0, SAMPLE_SIZE), "would-update", "sample: values changed"),
+            _rows(diff.resubscribes.slice(0, SAMPLE_SIZE), "would-resubscribe", "sample: came back after removal"),
+            _rows(leavers.slice(0, SAMPLE_SIZE), "would-remove", "sample: left every segment"),
+        ]
+    plan = Plan(counts=counts, report=pa.concat_tables(reports), skipped=skipped, notes=notes)
+    if skipped or options.dry_run:
+        return plan
+    upserts = pa.concat_tables([diff.adds, diff.updates]) if diff.updates.num_rows else diff.adds
+    for op, rows in ((Op.UPSERT, upserts), (Op.RESUBSCRIBE, diff.resubscribes), (Op.UNSUBSCRIBE, leavers)):
+        for start in range(0, rows.num_rows, shard_size):
+            plan.shards.append((op, rows.slice(start, shard_size)))
+    return plan
+
+
+def _rows(rows: pa.Table, outcome: str, reason: str) -> pa.Table:
+    n = rows.num_rows
+    return pa.table(
+        {
+            "email": rows["email"],
+            "outcome": pa.repeat(pa.scalar(outcome), n),
+            "reason": pa.repeat(pa.scalar(reason), n),
+            "segment": pa.nulls(n, pa.string()),
+            "row": pa.nulls(n, pa.int64()),
+        }
+    ).cast(REPORT_SCHEMA)
+
+
+__all__ = ["Plan", "make_plan"]

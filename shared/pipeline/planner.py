@@ -1,0 +1,191 @@
+"""The planner (run queue): read the snapshot, apply the rules, diff, write shards, queue them.
+
+A redelivered run message is harmless: a run already Sending only has its unfinished
+shards queued again (shards are exclusive and resume from their checkpoints), and a
+run interrupted while Planning is planned again from scratch (shard files are
+rewritten with the same content).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Final
+
+from shared.activecampaign import AcField, AcNotFound, ActiveCampaignClient
+from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
+from shared.models import Export, Run, RunError, RunStatus
+from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
+from shared.pipeline.finish import end_run
+from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
+from shared.pipeline.plan import Plan, make_plan
+from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rules
+from shared.pipeline.shards import PayloadSpec, build_shard, shard_name, write_table
+from shared.pipeline.state import StateStore
+from shared.services import Services
+from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot, resolve_attribute
+
+logger = logging.getLogger(__name__)
+PLAN_REPORT: Final = "plan/report.arrow"
+MAX_CONCURRENT_PLANS: Final = 2  # planning holds a whole segment in memory: bound it per process
+_plans = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
+
+
+async def plan_run(services: Services, msg: RunMessage) -> None:
+    try:
+        run = (await services.runs.get(msg.export, msg.run_id)).doc
+    except NotFound:
+        logger.warning("run message for a run that does not exist", extra={"run": msg.run_id})
+        return
+    if run.status.final:
+        return
+    if run.status in (RunStatus.SENDING, RunStatus.RECONCILING):
+        await _requeue(services, run, msg)
+        return
+    if run.cancel_requested:
+        await end_run(services, run.export, run.id, RunStatus.CANCELED, reason="canceled before planning started")
+        return
+    async with _plans:
+        try:
+            await _plan(services, run, msg)
+        except RetriableError:
+            raise
+        except ExportError as exc:
+            await end_run(
+                services, run.export, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message)
+            )
+
+
+async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    run = await services.runs.update(
+        run.export,
+        run.id,
+        lambda r: r.model_copy(
+            update={"status": RunStatus.PLANNING, "timings": r.timings.model_copy(update={"started_at": started})}
+        ),
+    )
+    export = (await services.exports.get(run.export)).doc
+    connection = (await services.connections.get(export.connection)).doc
+    client = await services.ac_for(connection)
+    try:
+        await client.get_list(export.list_id)
+    except AcNotFound:
+        raise FatalError(
+            f"list {export.list_id} does not exist in ActiveCampaign account {connection.hostname}"
+        ) from None
+    fields = await _resolve_fields(client, export)
+    root = export.snapshot_root or services.settings.snapshot_root
+    snapshots = [await find_snapshot(services.snapshot_container, root, seg) for seg in export.segments]
+    snapshot_ids = {s.entity: s.snapshot_id for s in snapshots}
+    store = StateStore(services.state_container)
+    state = await store.load(run.export)
+    if run.trigger == "schedule" and export.schedule == "refresh" and snapshot_ids == state.meta.snapshots:
+        await end_run(
+            services, run.export, run.id, RunStatus.SKIPPED, reason="no new segment snapshot since the last run"
+        )
+        return
+    segments = [await _read(services, snap, export) for snap in snapshots]
+    rules: RuleResult = await asyncio.to_thread(
+        apply_rules, segments, export.mapping, fields, "|".join(export.fingerprint_parts())
+    )
+    del segments
+    plan: Plan = await asyncio.to_thread(make_plan, rules, state, export, run.options, services.settings.shard_size)
+    del rules, state
+    await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT), plan.report)
+    planned = datetime.now(UTC)
+    if plan.skipped or run.options.dry_run:
+        status = RunStatus.SKIPPED if plan.skipped else RunStatus.SUCCEEDED
+        reason = plan.skipped or "dry run: nothing was sent"
+        await end_run(
+            services,
+            run.export,
+            run.id,
+            status,
+            reason=_with_notes(reason, plan),
+            counts=plan.counts,
+            report=plan.report,
+            updates={"snapshots": snapshot_ids},
+        )
+        return
+    spec = PayloadSpec(export.list_id, tuple(export.tags), export.exclude_automations, tuple(fields))
+    for index, (op, rows) in enumerate(plan.shards):
+        shard = await asyncio.to_thread(build_shard, rows, op, spec)
+        shard = shard.replace_schema_metadata({"op": str(int(op))})
+        await write_table(services.runs_container, services.runs.path(run.export, run.id, shard_name(index)), shard)
+    total = len(plan.shards)
+
+    def sending(r: Run) -> Run:
+        timings = r.timings.model_copy(
+            update={"planned_at": planned, "planning_s": round(time.perf_counter() - clock, 3)}
+        )
+        status = RunStatus.SENDING if total else RunStatus.RECONCILING
+        shards = r.shards.model_copy(update={"total": total})
+        reason = "; ".join(plan.notes) or None
+        return r.model_copy(
+            update={
+                "status": status,
+                "timings": timings,
+                "counts": plan.counts,
+                "shards": shards,
+                "snapshots": snapshot_ids,
+                "reason": reason,
+            }
+        )
+
+    run = await services.runs.update(run.export, run.id, sending)
+    await _requeue(services, run, msg, host=connection.hostname)
+
+
+async def _requeue(services: Services, run: Run, msg: RunMessage, host: str | None = None) -> None:
+    """Queue every shard that has not finished (or the finaliser, when none is left)."""
+    if host is None:
+        export = (await services.exports.get(run.export)).doc
+        host = (await services.connections.get(export.connection)).doc.hostname
+    pending = [i for i in range(run.shards.total) if i not in run.shards.completed]
+    for index in pending:
+        message = ShardMessage(
+            export=run.export, run_id=run.id, shard=index, account_host=host, traceparent=msg.traceparent
+        )
+        await services.enqueue(SHARD_QUEUE, message.to_json())
+    if not pending:
+        await services.enqueue(
+            FINALIZE_QUEUE, FinalizeMessage(export=run.export, run_id=run.id, traceparent=msg.traceparent).to_json()
+        )
+
+
+async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:
+    if not export.mapping.custom_fields:
+        return []
+    available = await client.fields()
+    by_id = {f.id: f for f in available}
+    specs: list[FieldSpec] = []
+    for mapping in export.mapping.custom_fields:
+        match: AcField | None = by_id.get(mapping.field.strip())
+        if match is None:
+            titled = [f for f in available if f.title.strip().lower() == mapping.field.strip().lower()]
+            match = titled[0] if len(titled) == 1 else None
+        if match is None:
+            raise FatalError(
+                f"custom field {mapping.field!r} (for attribute {mapping.attribute}) is not in ActiveCampaign"
+            )
+        specs.append(FieldSpec(attribute=mapping.attribute, field_id=int(match.id), field_type=match.type))
+    return specs
+
+
+async def _read(services: Services, snapshot: SegmentSnapshot, export: Export) -> SegmentInput:
+    wanted = export.mapping.attributes()
+    actual = [resolve_attribute(snapshot, name) for name in wanted]
+    rows = await read_snapshot(services.snapshot_container, snapshot, actual)
+    rows.table = rows.table.rename_columns(wanted)
+    return SegmentInput(snapshot.entity, rows)
+
+
+def _with_notes(reason: str, plan: Plan) -> str:
+    return "; ".join([reason, *plan.notes])
+
+
+__all__ = ["PLAN_REPORT", "SnapshotError", "plan_run"]

@@ -1,0 +1,73 @@
+"""What happens when a message exhausts maxDequeueCount and lands in a poison queue: the run fails, saying where."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.errors import FatalError
+from shared.events import DIM_EVENT, DIM_EXPORT, DIM_QUEUE, DIM_RUN, DIM_SHARD, EVENT_MESSAGE_POISONED
+from shared.models import RunError, RunStatus
+from shared.pipeline.checkpoint import CheckpointStore
+from shared.pipeline.finish import end_run
+from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
+from shared.pipeline.outcomes import shard_outcomes
+from shared.pipeline.shards import Op, outcome_name, outcome_table, read_table, shard_name, write_table
+from shared.pipeline.worker import complete_shard, fail_run
+from shared.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+def _announce(queue: str, export: str, run_id: str, shard: int | None = None) -> None:
+    extra: dict[str, object] = {
+        DIM_EVENT: EVENT_MESSAGE_POISONED,
+        DIM_QUEUE: queue,
+        DIM_EXPORT: export,
+        DIM_RUN: run_id,
+    }
+    if shard is not None:
+        extra[DIM_SHARD] = shard
+    logger.error("a message was moved to the poison queue", extra=extra)
+
+
+async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -> None:
+    """Fail the run naming the shard; rows not confirmed by AC count as not sent (retried next run)."""
+    _announce(queue, msg.export, msg.run_id, msg.shard)
+    reason = f"shard {msg.shard} failed on every delivery attempt and was moved to {queue}"
+    await fail_run(services, msg, FatalError(reason))
+    path = services.runs.path
+    store = CheckpointStore(services.runs_container, path(msg.export, msg.run_id, f"shards/{msg.shard:05d}.ckpt.json"))
+    checkpoint = await store.load(msg.shard)
+    if not checkpoint.done:
+        table = await read_table(
+            services.runs_container, path(msg.export, msg.run_id, shard_name(msg.shard)), ["email"]
+        )
+        op = Op(int((table.schema.metadata or {}).get(b"op", b"1")))
+        for record in checkpoint.batches.values():
+            if not record.reconciled:  # AC never confirmed these: not sent, as far as we know
+                record.carried = []
+        codes, reasons, counts = shard_outcomes(table.num_rows, checkpoint, op, f"not sent: {reason}")
+        outcome = outcome_table(codes, reasons)
+        await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)
+        checkpoint.counts, checkpoint.failed, checkpoint.done = counts, True, True
+        await store.save(checkpoint)
+    await complete_shard(services, msg, checkpoint)
+
+
+async def run_poisoned(services: Services, msg: RunMessage, *, queue: str) -> None:
+    _announce(queue, msg.export, msg.run_id)
+    message = f"planning failed on every delivery attempt (the message was moved to {queue}); see the function logs"
+    await end_run(
+        services, msg.export, msg.run_id, RunStatus.FAILED, error=RunError(code="planning_failed", message=message)
+    )
+
+
+async def finalize_poisoned(services: Services, msg: FinalizeMessage, *, queue: str) -> None:
+    _announce(queue, msg.export, msg.run_id)
+    message = f"finishing the run failed on every attempt (the message was moved to {queue}); see the function logs"
+    await end_run(
+        services, msg.export, msg.run_id, RunStatus.FAILED, error=RunError(code="finalize_failed", message=message)
+    )
+
+
+__all__ = ["finalize_poisoned", "run_poisoned", "shard_poisoned"]

@@ -1,0 +1,111 @@
+"""The scheduled refresh: which exports are due, start them, and end runs that stopped moving.
+
+- `refresh` exports run when a segment has a snapshot newer than the one last sent in full;
+- cron exports run when their schedule has fired since they last ran;
+- `manual` exports never run from here; disabled exports neither;
+- an export with a run in flight is not started again;
+- after a failed run, the same snapshot is retried at most every FAILED_RETRY_S.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from croniter import croniter
+
+from shared.errors import Conflict, NotFound, PreconditionFailed, SnapshotError
+from shared.events import DIM_EVENT, DIM_EXPORT, EVENT_EXPORT_CHECKED
+from shared.models import Export, RunError, RunOptions, RunStatus
+from shared.pipeline.finish import end_run
+from shared.pipeline.runs import start_run
+from shared.pipeline.state import StateStore
+from shared.services import Services
+from shared.snapshot import find_snapshot
+
+logger = logging.getLogger(__name__)
+FAILED_RETRY_S: Final = 1800
+STALE_AFTER: Final = timedelta(hours=6)
+
+
+async def scheduled_refresh(services: Services, now: datetime | None = None) -> list[str]:
+    """Start every due export; returns the run-queue messages for the timer's output binding."""
+    now = now or datetime.now(UTC)
+    exports, broken = await services.exports.list()
+    for item in broken:
+        logger.error("export %s cannot be read and is not scheduled: %s", item.name, item.reason)
+    messages: list[str] = []
+    for versioned in exports:
+        export = versioned.doc
+        if not export.enabled:
+            continue
+        await _expire_stale(services, export.name, now)
+        due, why = await _due(services, export, now)
+        logger.info("export checked", extra={DIM_EVENT: EVENT_EXPORT_CHECKED, DIM_EXPORT: export.name, "due": due})
+        if not due:
+            logger.debug("export %s not due: %s", export.name, why)
+            continue
+        try:
+            started = await start_run(services, export.name, RunOptions(), trigger="schedule")
+        except (Conflict, NotFound):
+            continue
+        messages.append(started.message)
+        if export.schedule not in ("refresh", "manual"):
+            await _mark_scheduled(services, export.name, now)
+    return messages
+
+
+async def _due(services: Services, export: Export, now: datetime) -> tuple[bool, str]:
+    if export.schedule == "manual":
+        return False, "manual"
+    if await services.runs.active_run_id(export.name) is not None:
+        return False, "a run is in flight"
+    meta, _ = await StateStore(services.state_container).load_meta(export.name)
+    if export.schedule == "refresh":
+        root = export.snapshot_root or services.settings.snapshot_root
+        try:
+            ids = {
+                seg: (await find_snapshot(services.snapshot_container, root, seg)).snapshot_id
+                for seg in export.segments
+            }
+        except SnapshotError as exc:
+            return False, exc.message
+        if ids == meta.snapshots:
+            return False, "no new snapshot"
+        recent = await services.runs.list(export.name, limit=1)
+        if recent and recent[0].status is RunStatus.FAILED and recent[0].snapshots == ids:
+            finished = recent[0].timings.finished_at or recent[0].timings.queued_at
+            if (now - finished).total_seconds() < FAILED_RETRY_S:
+                return False, "the last run of this snapshot failed recently"
+        return True, "new snapshot"
+    previous: datetime = croniter(export.schedule, now).get_prev(datetime)
+    last = meta.last_scheduled_at
+    return (last is None or last < previous), "cron"
+
+
+async def _mark_scheduled(services: Services, export: str, now: datetime) -> None:
+    store = StateStore(services.state_container)
+    meta, etag = await store.load_meta(export)
+    try:
+        await store.save_meta(export, meta.model_copy(update={"last_scheduled_at": now}), etag)
+    except PreconditionFailed:  # a lost race only means the next tick decides again
+        logger.warning("could not record the schedule time of export %s", export)
+
+
+async def _expire_stale(services: Services, export: str, now: datetime) -> None:
+    run_id = await services.runs.active_run_id(export)
+    if run_id is None:
+        return
+    try:
+        current = await services.runs.get(export, run_id)
+    except NotFound:
+        return
+    blob = services.runs_container.get_blob_client(services.runs.path(export, run_id, "run.json"))
+    modified = (await blob.get_blob_properties()).last_modified
+    if not current.doc.status.final and now - modified > STALE_AFTER:
+        message = f"the run made no progress for {STALE_AFTER.total_seconds() / 3600:.0f} hours and was ended"
+        await end_run(services, export, run_id, RunStatus.FAILED, error=RunError(code="stale_run", message=message))
+
+
+__all__ = ["scheduled_refresh"]

@@ -1,0 +1,197 @@
+"""The shard worker: send one shard inside its account's lane, then record its outcome exactly once.
+
+Retriable trouble (AC unavailable, lane busy, a lost lease) propagates, so the queue
+redelivers the message and the shard resumes from its checkpoint.  Fatal trouble (a
+revoked key, a deleted list) fails the run at once: the other shards see it before
+their next batch and stop, so AC is not hammered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Final
+
+from shared.errors import FatalError, NotFound
+from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
+from shared.metrics import record_shard
+from shared.models import Run, RunError
+from shared.names import FINALIZE_QUEUE
+from shared.pipeline.checkpoint import Checkpoint, CheckpointStore, ShardCounts
+from shared.pipeline.lane import LaneBusy
+from shared.pipeline.messages import FinalizeMessage, ShardMessage
+from shared.pipeline.outcomes import shard_outcomes
+from shared.pipeline.sender import ShardSender
+from shared.pipeline.shards import Op, outcome_name, outcome_table, read_table, shard_name, write_table
+from shared.services import Services
+from shared.storage.lease import LeaseBusy, RenewingLease
+
+logger = logging.getLogger(__name__)
+RUN_CHECK_TTL_S: Final = 0.25
+
+
+class RunWatch:
+    """Why this shard should stop (cancel, a fatal error elsewhere, the run ended), read at most every 0.25 s."""
+
+    def __init__(self, services: Services, export: str, run_id: str) -> None:
+        self._services = services
+        self._export = export
+        self._run_id = run_id
+        self._checked = 0.0
+        self._reason: str | None = None
+
+    async def __call__(self) -> str | None:
+        if self._reason is None and time.monotonic() - self._checked >= RUN_CHECK_TTL_S:
+            run = (await self._services.runs.get(self._export, self._run_id)).doc
+            self._checked = time.monotonic()
+            self._reason = stop_reason(run)
+        return self._reason
+
+
+def stop_reason(run: Run) -> str | None:
+    if run.cancel_requested:
+        return "the run was canceled before this contact was sent"
+    if run.error is not None:
+        return f"the run failed before this contact was sent: {run.error.message}"
+    if run.status.final:
+        return "the run ended before this contact was sent"
+    return None
+
+
+async def process_shard(services: Services, msg: ShardMessage) -> None:
+    started = time.perf_counter()
+    try:
+        run = (await services.runs.get(msg.export, msg.run_id)).doc
+    except NotFound:
+        logger.warning("shard message for a run that no longer exists", extra={DIM_RUN: msg.run_id})
+        return
+    if run.status.final:
+        return
+    path = services.runs.path
+    store = CheckpointStore(services.runs_container, path(msg.export, msg.run_id, f"shards/{msg.shard:05d}.ckpt.json"))
+    checkpoint = await store.load(msg.shard)
+    if not checkpoint.done:
+        shard_blob = services.runs_container.get_blob_client(path(msg.export, msg.run_id, shard_name(msg.shard)))
+        lease = RenewingLease(shard_blob, services.settings.lane_lease_s)
+        try:
+            await lease.acquire()
+        except LeaseBusy:
+            raise LaneBusy(
+                f"shard {msg.shard} is being sent by another worker", retry_after=services.settings.lane_busy_delay_s
+            ) from None
+        try:
+            checkpoint = await store.load(msg.shard)  # re-read under the lease
+            if not checkpoint.done:
+                await _send(services, msg, run, checkpoint, store)
+        finally:
+            await lease.release()
+    await complete_shard(services, msg, checkpoint)
+    logger.info(
+        "shard finished",
+        extra={
+            DIM_EVENT: EVENT_SHARD_FINISHED,
+            DIM_EXPORT: msg.export,
+            DIM_RUN: msg.run_id,
+            DIM_SHARD: msg.shard,
+            DIM_ACCOUNT_HOST: msg.account_host,
+            "duration_ms": round((time.perf_counter() - started) * 1000),
+            **(checkpoint.counts.model_dump() if checkpoint.counts else {}),
+        },
+    )
+
+
+async def _send(
+    services: Services, msg: ShardMessage, run: Run, checkpoint: Checkpoint, store: CheckpointStore
+) -> None:
+    path = services.runs.path
+    table = await read_table(services.runs_container, path(msg.export, msg.run_id, shard_name(msg.shard)))
+    op = Op(int((table.schema.metadata or {}).get(b"op", b"1")))
+    watch = RunWatch(services, msg.export, msg.run_id)
+    stopped = stop_reason(run)
+    lane_wait = 0.0
+    retries = rate_limited = 0
+    statuses: dict[int, int] = {}
+    sending_started = time.perf_counter()
+    fatal = False
+    if stopped is None:
+        try:
+            export = (await services.exports.get(msg.export)).doc
+            connection = (await services.connections.get(export.connection)).doc
+        except NotFound as exc:
+            await fail_run(services, msg, FatalError(f"the run cannot continue: {exc.message}"))
+            stopped, fatal = f"the run failed: {exc.message}", True
+        else:
+            lane = await services.lanes.enter(connection.hostname)  # LaneBusy goes back to the queue
+            lane_wait = (datetime.now(UTC) - msg.first_enqueued_at).total_seconds()
+            client = await services.ac_for(connection)
+            sender = ShardSender(
+                client, table, op, export.list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost
+            )
+            try:
+                await sender.run()
+                stopped = sender.stopped
+            except FatalError as exc:
+                await fail_run(services, msg, exc)
+                stopped, fatal = f"the run failed: {exc.message}", True
+            finally:
+                await lane.leave()
+                retries, rate_limited = client.stats.retries, client.stats.rate_limited
+                statuses = dict(client.stats.by_status)
+    codes, reasons, counts = shard_outcomes(table.num_rows, checkpoint, op, stopped)
+    counts.retries, counts.rate_limited, counts.lane_wait_s = retries, rate_limited, lane_wait
+    record_shard(
+        msg.export,
+        msg.account_host,
+        sent=counts.sent + counts.removed,
+        seconds=time.perf_counter() - sending_started,
+        lane_wait_s=lane_wait,
+        statuses=statuses,
+    )
+    outcome = outcome_table(codes, reasons)
+    await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)
+    checkpoint.counts = counts
+    checkpoint.failed = fatal
+    checkpoint.done = True
+    await store.save(checkpoint)
+
+
+async def fail_run(services: Services, msg: ShardMessage, error: FatalError) -> None:
+    """Record a fatal error on the run (the first one wins); every shard stops before its next batch."""
+
+    def record(run: Run) -> Run:
+        if run.error is not None or run.status.final:
+            return run
+        return run.model_copy(update={"error": RunError(code=error.code, message=error.message)})
+
+    await services.runs.update(msg.export, msg.run_id, record)
+
+
+async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Checkpoint) -> None:
+    """Add the shard's counts to the run once; the update that completes the last shard queues the finaliser."""
+    counts = checkpoint.counts or ShardCounts()
+
+    def apply(run: Run) -> Run:
+        if msg.shard in run.shards.completed:
+            return run
+        totals = run.counts.model_copy(update={k: getattr(run.counts, k) + v for k, v in counts.run_counts().items()})
+        completed = [*run.shards.completed, msg.shard]
+        failed = [*run.shards.failed, msg.shard] if checkpoint.failed else run.shards.failed
+        shards = run.shards.model_copy(update={"completed": completed, "done": len(completed), "failed": failed})
+        return run.model_copy(
+            update={
+                "counts": totals,
+                "shards": shards,
+                "retries": run.retries + counts.retries,
+                "rate_limited": run.rate_limited + counts.rate_limited,
+                "lane_wait_s": max(run.lane_wait_s, counts.lane_wait_s),
+            }
+        )
+
+    run = await services.runs.update(msg.export, msg.run_id, apply)
+    if run.shards.done >= run.shards.total and not run.status.final:
+        message = FinalizeMessage(export=msg.export, run_id=msg.run_id, traceparent=msg.traceparent)
+        await services.enqueue(FINALIZE_QUEUE, message.to_json())
+
+
+__all__ = ["RunWatch", "complete_shard", "fail_run", "process_shard", "stop_reason"]
