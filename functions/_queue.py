@@ -37,4 +37,4 @@ async def handle(
         continue_trace(message.traceparent),
         tracer.start_as_current_span(span, attributes={"export": message.export, "run": message.run_id}),
     ):
-        await job(get_services(), message)
+        await job(await get_services().ready(), message)

@@ -19,6 +19,6 @@ async def refresh_timer(timer: func.TimerRequest, runs: func.Out[list[str]]) -> 
     if timer.past_due:
         logger.warning("the refresh timer is running late")
     with tracer.start_as_current_span("refresh"):
-        messages = await scheduled_refresh(get_services())
+        messages = await scheduled_refresh(await get_services().ready())
     if messages:
         runs.set(messages)

@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueServiceClient
 
 from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
 from shared.config import Secret, Settings
 from shared.models import Connection, Export
-from shared.names import CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
+from shared.names import ALL_CONTAINERS, ALL_QUEUES, CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
 from shared.pipeline.lane import LaneRegistry
 from shared.pipeline.run_store import RunStore
 from shared.secrets import SecretProvider, build_secret_provider
@@ -54,6 +55,7 @@ class Services:
             self.state_container, lease_s=settings.lane_lease_s, busy_delay_s=settings.lane_busy_delay_s
         )
         self._http: aiohttp.ClientSession | None = None
+        self._ready: asyncio.Task[None] | None = None
 
     @property
     def config_container(self) -> ContainerClient:
@@ -96,9 +98,30 @@ class Services:
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
         return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
 
+    async def ready(self) -> Services:
+        """Create our containers and queues if they are missing (Bicep creates them in Azure; Azurite starts empty)."""
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self._create_storage())
+        try:
+            await asyncio.shield(self._ready)
+        except BaseException:
+            self._ready = None
+            raise
+        return self
+
+    async def _create_storage(self) -> None:
+        for name in ALL_CONTAINERS:
+            with contextlib.suppress(ResourceExistsError):
+                await self.blob.create_container(name)
+        for queue in ALL_QUEUES:
+            with contextlib.suppress(ResourceExistsError):
+                await self.queues.create_queue(queue)
+
     async def enqueue(self, queue: str, text: str, *, delay_s: float | None = None) -> None:
         """Send a message (base64, as the Functions runtime expects), creating the queue if it is missing."""
-        client = self.queues.get_queue_client(queue)
+        client = self.queues.get_queue_client(
+            queue, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
+        )
         visibility = round(delay_s) if delay_s else None
         try:
             await client.send_message(text, visibility_timeout=visibility)

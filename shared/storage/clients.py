@@ -25,7 +25,10 @@ def blob_service(settings: StorageSettings, credential: AsyncTokenCredential | N
 
 
 def queue_service(settings: StorageSettings, credential: AsyncTokenCredential | None = None) -> QueueServiceClient:
-    """Queue messages are base64, as the Functions runtime expects (host.json messageEncoding)."""
+    """Queue messages are base64, as the Functions runtime expects (host.json messageEncoding).
+
+    The service client's policies are NOT passed on by get_queue_client(): pass them again there.
+    """
     encode, decode = TextBase64EncodePolicy(), TextBase64DecodePolicy()
     if settings.connection_string is not None:
         return QueueServiceClient.from_connection_string(

@@ -1,0 +1,177 @@
+"""The whole local stack for end-to-end tests: Azurite, the AC emulator, and function_app in the stand-in host.
+
+Everything goes through the product's real entry points: the HTTP API served by the
+stand-in host, the run queue, the planner, shard workers and finaliser it polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+
+import function_app
+from local.activecampaign_emulator import EmulatorConfig, EmulatorServer
+from local.azurite import Azurite
+from local.host import HostConfig, QueuesConfig, StandInHost
+from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
+from shared.security import encode_principal
+
+ADMIN = encode_principal("admin@example.test", "Admin")
+SNAPSHOT_ROOT = "CustomerInsights_test/segments"
+FAST_QUEUES = QueuesConfig(
+    batch_size=8,
+    new_batch_threshold=4,
+    max_polling_interval_s=0.2,
+    visibility_timeout_s=1.0,
+    max_dequeue_count=3,
+    message_encoding="base64",
+)
+FINAL = {"Succeeded", "PartiallySucceeded", "Failed", "Canceled", "Skipped"}
+
+
+def app_settings(azurite: Azurite, emulator_url: str, tmp: Path, **overrides: str) -> dict[str, str]:
+    host = emulator_url.removeprefix("http://")
+    settings = {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "REFRESH_SCHEDULE": "0 0 0 1 1 *",  # fired on request in tests
+        "SNAPSHOT_CONTAINER": "customerinsights",
+        "SNAPSHOT_ROOT": SNAPSHOT_ROOT,
+        "LOCAL_DEVELOPMENT": "true",
+        "AC_ALLOWED_LOCAL_HOSTS": host,
+        "LOCAL_SECRETS_FILE": str(tmp / "secrets.json"),
+        # the emulator's limits are scaled x50 for test speed; the client's budget matches
+        "AC_RATE_PER_SECOND": "250",
+        "AC_BULK_PER_MINUTE": "5000",
+        "AC_BULK_SINGLE_PER_MINUTE": "1000",
+        "AC_POLL_INTERVAL_SECONDS": "0.05",
+        "AC_TIMEOUT_SECONDS": "5",
+        "SHARD_SIZE": "400",
+        "LANE_LEASE_SECONDS": "15",
+        "LANE_BUSY_DELAY_SECONDS": "1",
+    }
+    settings.update(overrides)
+    return settings
+
+
+def emulator_config(**overrides: Any) -> EmulatorConfig:
+    config = EmulatorConfig(rate_scale=50.0, initial_false_s=0.0, processing_delay_s=0.0)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@dataclass
+class Stack:
+    azurite: Azurite
+    emulator: EmulatorServer
+    settings: dict[str, str]
+    host: StandInHost
+    http: aiohttp.ClientSession
+    samples: dict[str, Sample] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        assert self.host.http_url is not None
+        return f"{self.host.http_url}/api"
+
+    async def call(self, method: str, path: str, body: Any = None, *, principal: str | None = ADMIN) -> tuple[int, Any]:
+        headers = {"X-MS-CLIENT-PRINCIPAL": principal} if principal else {}
+        data = json.dumps(body).encode() if body is not None else None
+        async with self.http.request(method, self.api_url + path, data=data, headers=headers) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text) if text else None
+            except json.JSONDecodeError:
+                return response.status, text
+
+    async def connect(self, name: str = "ac") -> None:
+        status, body = await self.call(
+            "PUT",
+            f"/connections/{name}",
+            {
+                "displayName": "Test account",
+                "hostname": self.emulator.url.removeprefix("http://"),
+                "apiKey": self.emulator.api_key,
+                "usableBy": "admins-and-contributors",
+                "consent": True,
+            },
+        )
+        assert status in (200, 201), body
+
+    async def create_export(self, name: str, **fields: Any) -> dict[str, Any]:
+        body = {
+            "connection": "ac",
+            "listId": 1,
+            "segments": ["ActiveCustomers"],
+            "mapping": {"email": "Email", "firstName": "FirstName", "lastName": "LastName", "phone": "Phone"},
+            "schedule": "manual",
+        }
+        body.update(fields)
+        status, answer = await self.call("PUT", f"/exports/{name}", body)
+        assert status in (200, 201), answer
+        return dict(answer)
+
+    def container(self, name: str) -> ContainerClient:
+        service = BlobServiceClient.from_connection_string(self.azurite.connection_string)
+        return service.get_container_client(name)
+
+    async def write_sample(self, options: SampleOptions | Sample) -> tuple[Sample, Oracle]:
+        sample = options if isinstance(options, Sample) else generate(options)
+        async with self.container(self.settings["SNAPSHOT_CONTAINER"]) as container:
+            await write_snapshot(container, sample, root=SNAPSHOT_ROOT)
+        await asyncio.sleep(1.1)  # snapshot folders are per minute; keep written_at distinct
+        return sample, oracle(sample)
+
+    async def start_run(self, export: str, **options: Any) -> str:
+        status, body = await self.call("POST", f"/exports/{export}/runs", options or {})
+        assert status == 202, body
+        return str(body["id"])
+
+    async def wait_run(self, export: str, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = await self.call("GET", f"/exports/{export}/runs/{run_id}")
+            assert status == 200, body
+            if body["status"] in FINAL:
+                return dict(body)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} still {body['status']} after {timeout}s: {body}")
+            await asyncio.sleep(0.1)
+
+    async def run(self, export: str, timeout: float = 60.0, **options: Any) -> dict[str, Any]:
+        return await self.wait_run(export, await self.start_run(export, **options), timeout)
+
+    async def report(self, export: str, run_id: str) -> list[dict[str, str]]:
+        import csv
+        import io
+
+        status, text = await self.call("GET", f"/exports/{export}/runs/{run_id}/report")
+        assert status == 200, text
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def members(self, list_id: int = 1) -> dict[str, int]:
+        return self.emulator.state.list_members(list_id)
+
+
+async def start_stack(
+    azurite: Azurite, tmp: Path, config: EmulatorConfig | None = None, **overrides: str
+) -> tuple[EmulatorServer, StandInHost, dict[str, str]]:
+    emulator = await EmulatorServer(config or emulator_config()).start()
+    settings = app_settings(azurite, emulator.url, tmp, **overrides)
+    host = StandInHost(
+        function_app.app,
+        settings,
+        HostConfig(queues=FAST_QUEUES),
+        http_port=0,
+        enable_timers=False,
+        message_lease_s=10,
+    )
+    await host.start()
+    return emulator, host, settings
