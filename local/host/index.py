@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +43,22 @@ class FunctionSpec:
         return "context" in self.parameters
 
 
+_indexed: weakref.WeakKeyDictionary[func.FunctionApp, list[FunctionSpec]] = weakref.WeakKeyDictionary()
+
+
 def index_app(app: func.FunctionApp) -> list[FunctionSpec]:
-    """All functions of `app`.  Raises ValueError for anything the stand-in host cannot run."""
+    """All functions of `app`.  Raises ValueError for anything the stand-in host cannot run.
+
+    azure-functions 1.26 validates names against what it indexed before, so a second
+    get_functions() on the same app reports every function as a duplicate: index once.
+    """
+    cached = _indexed.get(app)
+    if cached is None:
+        cached = _indexed[app] = _index(app)
+    return list(cached)
+
+
+def _index(app: func.FunctionApp) -> list[FunctionSpec]:
     specs: list[FunctionSpec] = []
     for function in app.get_functions():  # raises on duplicate names, like the host's indexer
         name = function.get_function_name()

@@ -99,6 +99,10 @@ class ShardProgress(ApiModel):
     done: int = 0
     completed: list[int] = Field(default_factory=list, description="Shards that finished (sent or stopped)")
     failed: list[int] = Field(default_factory=list, description="Shards that failed (poisoned or fatal)")
+    sizes: list[int] = Field(default_factory=list, description="Rows in each shard")
+    ops: list[int] = Field(
+        default_factory=list, description="Each shard's operation: 1 upsert, 2 re-subscribe, 3 remove"
+    )
 
 
 class Run(Document):

@@ -76,11 +76,15 @@ async def _finalize(services: Services, run: Run) -> None:
     reports = [await _plan_report(services, run)]
     updates: list[pa.Table] = []
     for index in range(run.shards.total):
-        shard = await read_table(
-            services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
-        )
+        try:
+            shard = await read_table(
+                services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
+            )
+            outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
+        except (ResourceNotFoundError, pa.ArrowException):  # a failed shard that cannot be read: counted, not listed
+            logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
+            continue
         op = Op(int((shard.schema.metadata or {}).get(b"op", b"1")))
-        outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
         codes = outcome["outcome"]
         for (kind, result), list_status in STATE_AFTER.items():
             if kind is op:

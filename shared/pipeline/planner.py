@@ -123,7 +123,9 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             update={"planned_at": planned, "planning_s": round(time.perf_counter() - clock, 3)}
         )
         status = RunStatus.SENDING if total else RunStatus.RECONCILING
-        shards = r.shards.model_copy(update={"total": total})
+        sizes = [rows.num_rows for _, rows in plan.shards]
+        ops = [int(op) for op, _ in plan.shards]
+        shards = r.shards.model_copy(update={"total": total, "sizes": sizes, "ops": ops})
         reason = "; ".join(plan.notes) or None
         return r.model_copy(
             update={

@@ -7,19 +7,25 @@ stand-in host, the run queue, the planner, shard workers and finaliser it polls.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import ContainerClient
 
 import function_app
 from local.activecampaign_emulator import EmulatorConfig, EmulatorServer
-from local.azurite import Azurite
-from local.host import HostConfig, QueuesConfig, StandInHost
+from local.azurite import REPO_ROOT, Azurite
+from local.host import HostConfig, QueuesConfig, StandInHost, index_app
 from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
 from shared.security import encode_principal
 
@@ -119,8 +125,7 @@ class Stack:
         return dict(answer)
 
     def container(self, name: str) -> ContainerClient:
-        service = BlobServiceClient.from_connection_string(self.azurite.connection_string)
-        return service.get_container_client(name)
+        return ContainerClient.from_connection_string(self.azurite.connection_string, name)
 
     async def write_sample(self, options: SampleOptions | Sample) -> tuple[Sample, Oracle]:
         sample = options if isinstance(options, Sample) else generate(options)
@@ -149,19 +154,29 @@ class Stack:
         return await self.wait_run(export, await self.start_run(export, **options), timeout)
 
     async def report(self, export: str, run_id: str) -> list[dict[str, str]]:
-        import csv
-        import io
-
         status, text = await self.call("GET", f"/exports/{export}/runs/{run_id}/report")
         assert status == 200, text
         return list(csv.DictReader(io.StringIO(text)))
+
+    async def inspect(self, path: str) -> Any:
+        """The emulator's /_emulator/ inspection routes."""
+        async with self.http.get(f"{self.emulator.url}/_emulator/{path.lstrip('/')}") as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
 
     def members(self, list_id: int = 1) -> dict[str, int]:
         return self.emulator.state.list_members(list_id)
 
 
+ALL_BUT_SHARDS = [spec.name for spec in index_app(function_app.app) if spec.name != "shard_worker"]
+
+
 async def start_stack(
-    azurite: Azurite, tmp: Path, config: EmulatorConfig | None = None, **overrides: str
+    azurite: Azurite,
+    tmp: Path,
+    config: EmulatorConfig | None = None,
+    functions: list[str] | None = None,
+    **overrides: str,
 ) -> tuple[EmulatorServer, StandInHost, dict[str, str]]:
     emulator = await EmulatorServer(config or emulator_config()).start()
     settings = app_settings(azurite, emulator.url, tmp, **overrides)
@@ -169,9 +184,51 @@ async def start_stack(
         function_app.app,
         settings,
         HostConfig(queues=FAST_QUEUES),
+        functions=functions,
         http_port=0,
         enable_timers=False,
         message_lease_s=10,
     )
     await host.start()
     return emulator, host, settings
+
+
+class HostProcess:
+    """The stand-in host in a child process (python -m local.host), so a test can kill it like a crashed worker."""
+
+    def __init__(self, settings: dict[str, str], tmp: Path, functions: list[str], *, lease_s: float = 4) -> None:
+        self._settings_file = tmp / f"local.settings.{len(list(tmp.glob('local.settings.*')))}.json"
+        self._settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": settings}))
+        self._args = [
+            sys.executable,
+            "-m",
+            "local.host",
+            "--settings",
+            str(self._settings_file),
+            "--no-http",
+            "--no-timers",
+            "--functions",
+            ",".join(functions),
+            "--message-lease",
+            str(lease_s),
+            "--log-level",
+            "WARNING",
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> HostProcess:
+        self.process = subprocess.Popen(self._args, cwd=str(REPO_ROOT), start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
