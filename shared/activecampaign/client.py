@@ -146,6 +146,19 @@ class ActiveCampaignClient:
             await self._sleep(delay)
             delay = min(max(delay * 1.5, 0.05), 30.0)
 
+    async def unsubscribed_emails(self, list_id: str | int) -> set[str]:
+        """Every email unsubscribed from the list (status 2), lowercased: paginated by id, 100 at a time."""
+        found: set[str] = set()
+        last = 0
+        while True:
+            params = {"listid": int(list_id), "status": 2, "limit": PAGE_SIZE, "orders[id]": "ASC", "id_greater": last}
+            _, body = await self._call("GET", "/contacts", params=params)
+            page = body.get("contacts", []) if isinstance(body, Mapping) else []
+            found.update(str(c.get("email", "")).strip().lower() for c in page)
+            if len(page) < PAGE_SIZE:
+                return found
+            last = max(_int(c.get("id"), last) for c in page)
+
     async def find_contact_id(self, email: str) -> str | None:
         _, body = await self._call("GET", "/contacts", params={"email": email})
         contacts = body.get("contacts", []) if isinstance(body, Mapping) else []

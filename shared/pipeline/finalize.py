@@ -19,7 +19,7 @@ from shared.errors import NotFound, RetriableError
 from shared.models import Run, RunError, RunStatus
 from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage
-from shared.pipeline.planner import PLAN_REPORT
+from shared.pipeline.planner import PLAN_REPORT, PLAN_STATE
 from shared.pipeline.rules import REPORT_SCHEMA
 from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name
 from shared.pipeline.state import STATE_SCHEMA, ListStatus, StateStore
@@ -73,8 +73,8 @@ async def _finalize(services: Services, run: Run) -> None:
         run.export, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
     )
     path = services.runs.path
-    reports = [await _plan_report(services, run)]
-    updates: list[pa.Table] = []
+    reports = [await _plan_table(services, run, PLAN_REPORT, REPORT_SCHEMA)]
+    updates: list[pa.Table] = [await _plan_table(services, run, PLAN_STATE, STATE_SCHEMA)]
     for index in range(run.shards.total):
         try:
             shard = await read_table(
@@ -154,14 +154,12 @@ def _report(emails: pa.ChunkedArray[Any], outcome: str, reasons: pa.ChunkedArray
     ).cast(REPORT_SCHEMA)
 
 
-async def _plan_report(services: Services, run: Run) -> pa.Table:
+async def _plan_table(services: Services, run: Run, name: str, schema: pa.Schema) -> pa.Table:
     try:
-        return (await read_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT))).cast(
-            REPORT_SCHEMA
-        )
+        return (await read_table(services.runs_container, services.runs.path(run.export, run.id, name))).cast(schema)
     except ResourceNotFoundError:  # a run planned by an older version: end it anyway
-        logger.warning("run %s has no plan report", run.id)
-        return REPORT_SCHEMA.empty_table()
+        logger.warning("run %s has no %s", run.id, name)
+        return schema.empty_table()
 
 
 __all__ = ["finalize_run"]

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shared.models import Export, LeaverAction, RunCounts, RunOptions, SyncMode
-from shared.pipeline.diff import compute_diff
+from shared.pipeline.diff import Diff, compute_diff
 from shared.pipeline.outcomes import OPTED_OUT_REASON
 from shared.pipeline.rules import REPORT_SCHEMA, RuleResult
 from shared.pipeline.shards import Op
-from shared.pipeline.state import ExportState
+from shared.pipeline.state import STATE_SCHEMA, ExportState, ListStatus
 
 SAMPLE_SIZE: Final = 20
 
@@ -30,12 +31,31 @@ class Plan:
     shards: list[tuple[Op, pa.Table]] = field(default_factory=list)
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
+    state_updates: pa.Table = field(default_factory=STATE_SCHEMA.empty_table)  # applied when the run ends
 
 
-def make_plan(rules: RuleResult, state: ExportState, export: Export, options: RunOptions, shard_size: int) -> Plan:
+def plan_diff(rules: RuleResult, state: ExportState, export: Export, options: RunOptions) -> Diff:
     mirror = export.sync_mode is SyncMode.MIRROR and export.leaver_action is LeaverAction.UNSUBSCRIBE
-    diff = compute_diff(rules.contacts, state.table, full=options.full, mirror=mirror)
+    return compute_diff(rules.contacts, state.table, full=options.full, mirror=mirror)
+
+
+def make_plan(
+    rules: RuleResult,
+    state: ExportState,
+    export: Export,
+    options: RunOptions,
+    shard_size: int,
+    diff: Diff,
+    unsubscribed: frozenset[str] = frozenset(),
+) -> Plan:
+    """`unsubscribed`: who AC shows unsubscribed from the list now.  A leaver among them unsubscribed
+    themselves: they are recorded as opted out (never re-subscribed), not removed by us."""
     leavers = diff.leavers
+    self_unsubscribed = leavers.slice(0, 0)
+    if unsubscribed and leavers.num_rows:
+        already = pc.is_in(leavers["email"], value_set=pa.array(sorted(unsubscribed), pa.string()))
+        self_unsubscribed = leavers.filter(already)
+        leavers = leavers.filter(pc.invert(already))
     notes: list[str] = []
     skipped: str | None = None
     if leavers.num_rows and rules.contacts.num_rows == 0 and not options.force:
@@ -63,7 +83,11 @@ def make_plan(rules: RuleResult, state: ExportState, export: Export, options: Ru
         to_remove=leavers.num_rows,
         value_errors=rules.value_errors,
     )
-    reports = [rules.report, _rows(diff.opted_out, "opted-out", OPTED_OUT_REASON)]
+    reports = [
+        rules.report,
+        _rows(diff.opted_out, "opted-out", OPTED_OUT_REASON),
+        _rows(self_unsubscribed, "opted-out", "left the segment; had already unsubscribed in ActiveCampaign"),
+    ]
     if options.dry_run:
         reports += [
             _rows(diff.adds.slice(0, SAMPLE_SIZE), "would-add", "sample: new to the list"),
@@ -71,7 +95,14 @@ def make_plan(rules: RuleResult, state: ExportState, export: Export, options: Ru
             _rows(diff.resubscribes.slice(0, SAMPLE_SIZE), "would-resubscribe", "sample: came back after removal"),
             _rows(leavers.slice(0, SAMPLE_SIZE), "would-remove", "sample: left every segment"),
         ]
-    plan = Plan(counts=counts, report=pa.concat_tables(reports), skipped=skipped, notes=notes)
+    opted = pa.table(
+        {
+            "email": self_unsubscribed["email"],
+            "hash": self_unsubscribed["hash"],
+            "status": pa.repeat(pa.scalar(int(ListStatus.OPTED_OUT), pa.int8()), self_unsubscribed.num_rows),
+        }
+    ).cast(STATE_SCHEMA)
+    plan = Plan(counts=counts, report=pa.concat_tables(reports), skipped=skipped, notes=notes, state_updates=opted)
     if skipped or options.dry_run:
         return plan
     upserts = pa.concat_tables([diff.adds, diff.updates]) if diff.updates.num_rows else diff.adds
@@ -94,4 +125,4 @@ def _rows(rows: pa.Table, outcome: str, reason: str) -> pa.Table:
     ).cast(REPORT_SCHEMA)
 
 
-__all__ = ["Plan", "make_plan"]
+__all__ = ["Plan", "make_plan", "plan_diff"]

@@ -20,7 +20,7 @@ from shared.models import Export, Run, RunError, RunStatus
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
-from shared.pipeline.plan import Plan, make_plan
+from shared.pipeline.plan import Plan, make_plan, plan_diff
 from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rules
 from shared.pipeline.shards import PayloadSpec, build_shard, shard_name, write_table
 from shared.pipeline.state import StateStore
@@ -29,6 +29,7 @@ from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot, resol
 
 logger = logging.getLogger(__name__)
 PLAN_REPORT: Final = "plan/report.arrow"
+PLAN_STATE: Final = "plan/state.arrow"  # state changes decided at planning (leavers who had opted out)
 MAX_CONCURRENT_PLANS: Final = 2  # planning holds a whole segment in memory: bound it per process
 _plans = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
 
@@ -93,9 +94,14 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
         apply_rules, segments, export.mapping, fields, "|".join(export.fingerprint_parts())
     )
     del segments
-    plan: Plan = await asyncio.to_thread(make_plan, rules, state, export, run.options, services.settings.shard_size)
-    del rules, state
+    diff = await asyncio.to_thread(plan_diff, rules, state, export, run.options)
+    unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
+    plan: Plan = await asyncio.to_thread(
+        make_plan, rules, state, export, run.options, services.settings.shard_size, diff, unsubscribed
+    )
+    del rules, state, diff
     await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT), plan.report)
+    await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_STATE), plan.state_updates)
     planned = datetime.now(UTC)
     if plan.skipped or run.options.dry_run:
         status = RunStatus.SKIPPED if plan.skipped else RunStatus.SUCCEEDED
@@ -190,4 +196,4 @@ def _with_notes(reason: str, plan: Plan) -> str:
     return "; ".join([reason, *plan.notes])
 
 
-__all__ = ["PLAN_REPORT", "SnapshotError", "plan_run"]
+__all__ = ["PLAN_REPORT", "PLAN_STATE", "SnapshotError", "plan_run"]
