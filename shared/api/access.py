@@ -1,0 +1,92 @@
+"""Who may do what: the caller's identity, the route's roles, and connection sharing.
+
+- The X-MS-CLIENT-PRINCIPAL header is trusted only behind App Service Authentication
+  (WEBSITE_AUTH_ENABLED) or in explicit local development; otherwise every call is 401,
+  because a client could forge the header.
+- No principal: 401.  None of the route's roles: 403.
+- Admins use every connection.  Contributors use only connections shared with
+  `admins-and-contributors`; for anything else they get one 403 whose text is the same
+  whether the connection exists or not, so they learn nothing about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.api.routes import Route
+from shared.config import Settings
+from shared.errors import Forbidden, InvalidInput
+from shared.models import Connection, Export, UsableBy
+from shared.security import Principal, principal_from_headers
+from shared.services import Services
+
+
+def authenticate(headers: Mapping[str, str], settings: Settings) -> Principal:
+    """The caller, or Unauthenticated (401)."""
+    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.local_development)
+
+
+def authorize(route: Route, headers: Mapping[str, str], settings: Settings) -> Principal:
+    """The caller, if they hold one of the route's roles; Forbidden (403) otherwise."""
+    principal = authenticate(headers, settings)
+    if not principal.has_any(*route.roles):
+        needed = " or ".join(sorted(r.value for r in route.roles))
+        held = ", ".join(sorted(r.value for r in principal.roles)) or "no app role"
+        raise Forbidden(f"{route.method} /{route.path} needs the role {needed}; you have {held}")
+    return principal
+
+
+def may_use(principal: Principal, connection: Connection) -> bool:
+    if principal.is_admin:
+        return True
+    return principal.is_contributor and connection.usable_by is UsableBy.ADMINS_AND_CONTRIBUTORS
+
+
+def not_shared(name: str) -> Forbidden:
+    """The same answer for a missing connection and one that is not shared: nothing is revealed."""
+    return Forbidden(f"connection {name!r} does not exist or is not shared with contributors")
+
+
+async def usable_connection(services: Services, principal: Principal, name: str) -> Connection:
+    """The connection an export may be saved on: 400 naming `connection` if an admin names a missing one."""
+    found = await services.connections.find(name)
+    if principal.is_admin:
+        if found is None:
+            raise InvalidInput.for_field("connection", f"connection {name!r} does not exist")
+        return found.doc
+    if found is None or not may_use(principal, found.doc):
+        raise not_shared(name)
+    return found.doc
+
+
+async def require_export_access(services: Services, principal: Principal, export_name: str) -> Export | None:
+    """For changes to an export and its runs: admins always; contributors only on a shared connection.
+
+    Returns the export (None if it no longer exists, which only admins get past).
+    """
+    found = await services.exports.find(export_name)
+    if principal.is_admin:
+        return found.doc if found else None
+    if found is None:
+        raise Forbidden(f"export {export_name!r} does not exist or its connection is not shared with contributors")
+    await require_connection_use(services, principal, found.doc.connection, export_name)
+    return found.doc
+
+
+async def require_connection_use(services: Services, principal: Principal, connection: str, export_name: str) -> None:
+    if principal.is_admin:
+        return
+    found = await services.connections.find(connection)
+    if found is None or not may_use(principal, found.doc):
+        raise Forbidden(f"export {export_name!r} does not exist or its connection is not shared with contributors")
+
+
+__all__ = [
+    "authenticate",
+    "authorize",
+    "may_use",
+    "not_shared",
+    "require_connection_use",
+    "require_export_access",
+    "usable_connection",
+]

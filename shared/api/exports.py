@@ -1,0 +1,71 @@
+"""Exports: create/replace (checked against AC and the snapshots, never run), read, list, delete."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from shared.api.access import require_connection_use, require_export_access, usable_connection
+from shared.api.conditions import Conditions, delete, save
+from shared.api.export_checks import check_export
+from shared.api.request import Call
+from shared.api.result import ApiResult, etag_header
+from shared.api.routes import EXPORT_GET
+from shared.api.schemas import ExportDeleted, ExportList, UnreadableDocument
+from shared.models import Export, ExportRequest, ExportView
+from shared.pipeline.runs import cancel_active_run
+from shared.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+async def put_export(services: Services, call: Call) -> ApiResult:
+    name = call.name()
+    body = call.body(ExportRequest)
+    conditions = Conditions.from_headers(call.request.headers)
+    current = await services.exports.find(name)
+    conditions.check("export", name, current)
+    if current is not None:  # a contributor may not take over an export on a connection they cannot use
+        await require_connection_use(services, call.principal, current.doc.connection, name)
+    connection = await usable_connection(services, call.principal, body.connection)
+    warnings = await check_export(services, await services.ac_for(connection), body)
+    now = datetime.now(UTC)
+    export = Export.model_validate(
+        {
+            **body.model_dump(),
+            "name": name,
+            "created_at": current.doc.created_at if current else now,
+            "created_by": current.doc.created_by if current else call.who,
+            "updated_at": now,
+            "updated_by": call.who,
+        }
+    )
+    etag, created = await save(services.exports, name, export, current)
+    logger.info("export %s %s (%d warnings)", name, "created" if created else "replaced", len(warnings))
+    headers = {"ETag": etag_header(etag), "Location": EXPORT_GET.url(name=name)}
+    return ApiResult(201 if created else 200, ExportView.of(export, warnings), headers)
+
+
+async def get_export(services: Services, call: Call) -> ApiResult:
+    found = await services.exports.get(call.name())
+    return ApiResult(200, ExportView.of(found.doc), {"ETag": etag_header(found.etag)})
+
+
+async def list_exports(services: Services, call: Call) -> ApiResult:
+    docs, broken = await services.exports.list()
+    items = [ExportView.of(d.doc) for d in sorted(docs, key=lambda d: d.doc.name)]
+    unreadable = [UnreadableDocument(name=b.name, reason=b.reason) for b in broken]
+    return ApiResult(200, ExportList(items=items, unreadable=unreadable))
+
+
+async def delete_export(services: Services, call: Call) -> ApiResult:
+    """The document goes first (no new runs start), then the run in flight is cancelled; runs are kept."""
+    name = call.name()
+    await require_export_access(services, call.principal, name)
+    await delete(services.exports, name, Conditions.from_headers(call.request.headers))
+    canceled = await cancel_active_run(services, name)
+    logger.info("export %s deleted (cancelled run: %s)", name, canceled or "none")
+    return ApiResult(200, ExportDeleted(name=name, canceled_run_id=canceled))
+
+
+__all__ = ["delete_export", "get_export", "list_exports", "put_export"]

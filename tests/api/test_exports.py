@@ -1,0 +1,173 @@
+"""Exports over HTTP: checked against ActiveCampaign and the segment snapshots, saved without running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.models import RunStatus
+from shared.services import Services
+from tests.api.client import ADMIN, VIEWER, ApiClient
+from tests.api.conftest import Emu, Snapshots, connection_body, export_body
+
+HEADER = ["Email", "FirstName", "LastName", "Phone", "Plan"]
+
+
+async def connect(api: ApiClient, emu: Emu, name: str) -> None:
+    reply = await api.call("PUT", f"connections/{name}", as_=ADMIN, json_body=connection_body(emu.host, emu.key))
+    assert reply.status == 201, reply.body
+
+
+async def test_saving_an_export_checks_it_and_does_not_run_it(
+    api: ApiClient, dev: Services, emu: Emu, snapshots: Snapshots, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    await snapshots.write_segment("Members", HEADER)
+    plan = emu.server.state.add_field("Plan", "text")
+    mapping = {
+        "email": "Email",
+        "firstName": "firstname",  # attributes match case-insensitively, as the pipeline reads them
+        "customFields": [{"attribute": "Plan", "field": "plan"}, {"attribute": "Phone", "field": str(plan.id)}],
+    }
+    body = export_body(unique, mapping=mapping, syncMode="mirror", leaverAction="none", maxRemovalPercent=5)
+
+    reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=body)
+
+    assert reply.status == 201, reply.body
+    view = reply.json()
+    assert view["warnings"] == [] and view["syncMode"] == "mirror" and view["maxRemovalPercent"] == 5
+    assert view["createdBy"] == {"id": "u-alice", "name": "alice"}
+    assert reply.header("Location") == f"/api/exports/{unique}" and reply.header("ETag")
+    # saving does not run it
+    assert reply.queue_messages == [] and await dev.runs.list(unique) == []
+    # everyone reads it, with the same ETag
+    got = await api.call("GET", f"exports/{unique}", as_=VIEWER)
+    assert got.status == 200 and got.header("ETag") == reply.header("ETag")
+    assert got.json()["mapping"]["customFields"][0] == {"attribute": "Plan", "field": "plan"}
+    listed = await api.call("GET", "exports", as_=VIEWER)
+    assert unique in [e["name"] for e in listed.json()["items"]]
+
+
+async def test_without_a_snapshot_yet_the_export_is_saved_with_a_warning(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, segments=["Later"]))
+
+    assert reply.status == 201, reply.body
+    [warning] = reply.json()["warnings"]
+    assert "'Later'" in warning and "no snapshot" in warning
+    assert await dev.exports.find(unique) is not None
+
+
+async def test_an_unknown_list_id_is_refused_naming_list_id(
+    api: ApiClient, dev: Services, emu: Emu, snapshots: Snapshots, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    await snapshots.write_segment("Members", HEADER)
+
+    reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, listId=999))
+
+    assert (reply.status, reply.fields) == (400, ["listId"])
+    assert "list 999 does not exist" in reply.error["details"][0]["message"]
+    assert await dev.exports.find(unique) is None
+
+
+async def test_unknown_attributes_and_fields_are_all_named_in_one_answer(
+    api: ApiClient, dev: Services, emu: Emu, snapshots: Snapshots, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    await snapshots.write_segment("Members", HEADER)
+    await snapshots.write_segment("Vips", ["Email", "Tier"])
+    mapping = {
+        "email": "Email",
+        "lastName": "Surname",
+        "customFields": [{"attribute": "Plan", "field": "No such field"}],
+    }
+    body = export_body(unique, segments=["Members", "Vips"], mapping=mapping)
+
+    reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=body)
+
+    assert reply.status == 400
+    assert sorted(reply.fields) == sorted(
+        [
+            "mapping.customFields.0.field",
+            "mapping.lastName",  # missing in Members
+            "mapping.lastName",  # and in Vips
+            "mapping.customFields.0.attribute",  # Plan is missing in Vips
+        ]
+    )
+    messages = " ".join(d["message"] for d in reply.error["details"])
+    assert "'Vips' has no attribute 'Surname'; its attributes are: Email, Tier" in messages
+    assert await dev.exports.find(unique) is None
+
+
+async def test_the_exports_snapshot_root_override_is_used_for_the_checks(
+    api: ApiClient, dev: Services, emu: Emu, snapshots: Snapshots, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    await snapshots.write_segment("Members", ["Email"], root="CustomerInsights_1/Weekly")
+    mapping = {"email": "Email", "firstName": "FirstName"}
+
+    default_root = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, mapping=mapping))
+    overridden = await api.call(
+        "PUT",
+        f"exports/{unique}-2",
+        as_=ADMIN,
+        json_body=export_body(unique, mapping=mapping, snapshotRoot="/CustomerInsights_1/Weekly/"),
+    )
+
+    assert default_root.status == 201 and default_root.json()["warnings"]  # nothing at the default root yet
+    assert (overridden.status, overridden.fields) == (400, ["mapping.firstName"])
+
+
+async def test_body_rules_of_the_model_are_named(api: ApiClient, dev: Services, emu: Emu, unique: str) -> None:
+    await connect(api, emu, unique)
+    cases: list[tuple[dict[str, Any], list[str]]] = [
+        ({"mapping": {"firstName": "First"}}, ["mapping.email"]),
+        ({"schedule": "every day"}, ["schedule"]),
+        ({"syncMode": "replace", "leaverAction": "delete"}, ["syncMode", "leaverAction"]),
+        ({"maxRemovalPercent": 150}, ["maxRemovalPercent"]),
+        ({"segments": []}, ["segments"]),
+        ({"listId": "one"}, ["listId"]),
+        ({"colour": "blue"}, ["colour"]),
+    ]
+    for overrides, fields in cases:
+        reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, **overrides))
+        assert (reply.status, sorted(reply.fields)) == (400, sorted(fields)), overrides
+    missing = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(f"{unique}-none"))
+    assert (missing.status, missing.fields) == (400, ["connection"])
+
+
+async def test_a_stale_etag_on_an_export_is_412(api: ApiClient, dev: Services, emu: Emu, unique: str) -> None:
+    await connect(api, emu, unique)
+    first = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))
+    etag = {"If-Match": first.header("ETag") or ""}
+    second = await api.call(
+        "PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, tags=["a"]), headers=etag
+    )
+    stale = await api.call(
+        "PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, tags=["b"]), headers=etag
+    )
+
+    assert (first.status, second.status, stale.status) == (201, 200, 412)
+    assert (await dev.exports.get(unique)).doc.tags == ["a"]
+    assert second.json()["createdAt"] == first.json()["createdAt"]
+
+
+async def test_deleting_an_export_cancels_its_run_and_keeps_the_history(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    await connect(api, emu, unique)
+    await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))
+    run = (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).json()
+
+    deleted = await api.call("DELETE", f"exports/{unique}", as_=ADMIN)
+
+    assert deleted.status == 200 and deleted.json() == {"name": unique, "canceledRunId": run["id"]}
+    assert (await api.call("GET", f"exports/{unique}", as_=ADMIN)).status == 404
+    history = await api.call("GET", f"exports/{unique}/runs", as_=VIEWER)
+    [kept] = history.json()["items"]
+    assert kept["id"] == run["id"] and kept["cancelRequested"] is True and kept["status"] == RunStatus.QUEUED
+    # a run cannot be started on a deleted export
+    assert (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).status == 404
+    assert (await api.call("DELETE", f"exports/{unique}", as_=ADMIN)).status == 404
