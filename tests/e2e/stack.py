@@ -7,14 +7,11 @@ stand-in host, the run queue, the planner, shard workers and finaliser it polls.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +21,11 @@ from azure.storage.blob.aio import ContainerClient
 
 import function_app
 from local.activecampaign_emulator import EmulatorConfig, EmulatorServer
+from local.api_client import ADMIN, LocalApi
 from local.azurite import REPO_ROOT, Azurite
 from local.host import HostConfig, QueuesConfig, StandInHost, index_app
 from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
-from shared.security import encode_principal
 
-ADMIN = encode_principal("admin@example.test", "Admin")
 SNAPSHOT_ROOT = "CustomerInsights_test/segments"
 FAST_QUEUES = QueuesConfig(
     batch_size=8,
@@ -39,7 +35,6 @@ FAST_QUEUES = QueuesConfig(
     max_dequeue_count=3,
     message_encoding="base64",
 )
-FINAL = {"Succeeded", "PartiallySucceeded", "Failed", "Canceled", "Skipped"}
 
 
 def app_settings(azurite: Azurite, emulator_url: str, tmp: Path, **overrides: str) -> dict[str, str]:
@@ -83,33 +78,18 @@ class Stack:
     samples: dict[str, Sample] = field(default_factory=dict)
 
     @property
-    def api_url(self) -> str:
+    def api(self) -> LocalApi:
         assert self.host.http_url is not None
-        return f"{self.host.http_url}/api"
+        return LocalApi(self.http, f"{self.host.http_url}/api")
 
     async def call(self, method: str, path: str, body: Any = None, *, principal: str | None = ADMIN) -> tuple[int, Any]:
-        headers = {"X-MS-CLIENT-PRINCIPAL": principal} if principal else {}
-        data = json.dumps(body).encode() if body is not None else None
-        async with self.http.request(method, self.api_url + path, data=data, headers=headers) as response:
-            text = await response.text()
-            try:
-                return response.status, json.loads(text) if text else None
-            except json.JSONDecodeError:
-                return response.status, text
+        return await self.api.call(method, path, body, principal=principal)
 
     async def connect(self, name: str = "ac") -> None:
-        status, body = await self.call(
-            "PUT",
-            f"/connections/{name}",
-            {
-                "displayName": "Test account",
-                "hostname": self.emulator.url.removeprefix("http://"),
-                "apiKey": self.emulator.api_key,
-                "usableBy": "admins-and-contributors",
-                "consent": True,
-            },
+        hostname = self.emulator.url.removeprefix("http://")
+        await self.api.put_connection(
+            name, hostname=hostname, api_key=self.emulator.api_key, usable_by="admins-and-contributors"
         )
-        assert status in (200, 201), body
 
     async def create_export(self, name: str, **fields: Any) -> dict[str, Any]:
         body = {
@@ -120,9 +100,7 @@ class Stack:
             "schedule": "manual",
         }
         body.update(fields)
-        status, answer = await self.call("PUT", f"/exports/{name}", body)
-        assert status in (200, 201), answer
-        return dict(answer)
+        return dict(await self.api.put_export(name, body))
 
     def container(self, name: str) -> ContainerClient:
         return ContainerClient.from_connection_string(self.azurite.connection_string, name)
@@ -135,28 +113,16 @@ class Stack:
         return sample, oracle(sample)
 
     async def start_run(self, export: str, **options: Any) -> str:
-        status, body = await self.call("POST", f"/exports/{export}/runs", options or {})
-        assert status == 202, body
-        return str(body["id"])
+        return await self.api.start_run(export, **options)
 
     async def wait_run(self, export: str, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            status, body = await self.call("GET", f"/exports/{export}/runs/{run_id}")
-            assert status == 200, body
-            if body["status"] in FINAL:
-                return dict(body)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"run {run_id} still {body['status']} after {timeout}s: {body}")
-            await asyncio.sleep(0.1)
+        return await self.api.wait_run(export, run_id, timeout=timeout)
 
     async def run(self, export: str, timeout: float = 60.0, **options: Any) -> dict[str, Any]:
         return await self.wait_run(export, await self.start_run(export, **options), timeout)
 
     async def report(self, export: str, run_id: str) -> list[dict[str, str]]:
-        status, text = await self.call("GET", f"/exports/{export}/runs/{run_id}/report")
-        assert status == 200, text
-        return list(csv.DictReader(io.StringIO(text)))
+        return await self.api.report(export, run_id)
 
     async def inspect(self, path: str) -> Any:
         """The emulator's /_emulator/ inspection routes."""
