@@ -5,6 +5,7 @@
 - one we removed (mirror mode) and who came back is re-subscribed (bulk import cannot do it);
 - one who opted out in AC is never sent again;
 - in mirror mode with leaverAction=unsubscribe, contacts we subscribed who left every segment are leavers.
+Lookups use `index_in` + `take` (a hash of the state's emails), not a join: the contacts keep their order.
 """
 
 from __future__ import annotations
@@ -32,34 +33,28 @@ class Diff:
         return self.adds.num_rows + self.updates.num_rows + self.resubscribes.num_rows
 
 
-def _status_is(column: Any, status: ListStatus) -> Any:
-    return pc.equal(column, pa.scalar(int(status), pa.int8()))
+def _is(status: Any, value: ListStatus) -> Any:
+    return pc.fill_null(pc.equal(status, pa.scalar(int(value), pa.int8())), False)
 
 
 def compute_diff(contacts: pa.Table, state: pa.Table, *, full: bool, mirror: bool) -> Diff:
-    indexed = contacts.append_column("_i", pa.array(range(contacts.num_rows), pa.int64()))
-    known = state.rename_columns(["email", "_old_hash", "_status"])
-    joined = indexed.join(known, keys="email", join_type="left outer", use_threads=False)
-    joined = joined.sort_by("_i")
-    status = joined["_status"]
-    same = pc.fill_null(pc.equal(joined["hash"], joined["_old_hash"]), False)
-    new = pc.is_null(status)
-    subscribed = pc.fill_null(_status_is(status, ListStatus.SUBSCRIBED), False)
-    removed = pc.fill_null(_status_is(status, ListStatus.REMOVED), False)
-    opted_out = pc.fill_null(_status_is(status, ListStatus.OPTED_OUT), False)
+    position = pc.index_in(contacts["email"], value_set=state["email"].combine_chunks())
+    status = state["status"].take(position)  # null where the contact is not in the state
+    old_hash = state["hash"].take(position)
+    new = pc.is_null(position)
+    subscribed = _is(status, ListStatus.SUBSCRIBED)
+    same = pc.fill_null(pc.equal(contacts["hash"], old_hash), False)
     unchanged = pc.and_(pc.and_(subscribed, same), pa.scalar(not full))
     changed = pc.and_(subscribed, pc.invert(unchanged))
-    drop = ["_i", "_old_hash", "_status"]
-
     leavers = state.slice(0, 0)
     if mirror and state.num_rows:
-        gone = pc.invert(pc.is_in(state["email"], value_set=contacts["email"]))
-        leavers = state.filter(pc.and_(gone, _status_is(state["status"], ListStatus.SUBSCRIBED)))
+        gone = pc.invert(pc.is_in(state["email"], value_set=contacts["email"].combine_chunks()))
+        leavers = state.filter(pc.and_(gone, _is(state["status"], ListStatus.SUBSCRIBED)))
     return Diff(
-        adds=joined.filter(new).drop_columns(drop),
-        updates=joined.filter(changed).drop_columns(drop),
-        resubscribes=joined.filter(removed).drop_columns(drop),
-        opted_out=joined.filter(opted_out).drop_columns(drop),
+        adds=contacts.filter(new),
+        updates=contacts.filter(changed),
+        resubscribes=contacts.filter(_is(status, ListStatus.REMOVED)),
+        opted_out=contacts.filter(_is(status, ListStatus.OPTED_OUT)),
         leavers=leavers,
         unchanged=int(pc.sum(unchanged).as_py() or 0),
     )

@@ -8,6 +8,7 @@ never ""), and a hash of what we would send, for the incremental diff.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,99 +68,112 @@ class RuleResult:
 def apply_rules(
     segments: Sequence[SegmentInput], mapping: AttributeMapping, fields: Sequence[FieldSpec], fingerprint: str
 ) -> RuleResult:
+    """Memory: the raw columns are filtered once, at the end; everything else is one column or a mask."""
     reports: list[pa.Table] = []
     unreadable = 0
-    parts: list[pa.Table] = []
     for seg in segments:
         for bad_row in seg.rows.bad_rows:
             why = f"row unreadable in {bad_row.partition}: {bad_row.reason}"
             reports.append(_report_rows([""], "invalid", [why], seg.name, [bad_row.row]))
             unreadable += 1
-        parts.append(_project(seg.name, seg.rows.table, mapping, fields))
-    rows = pa.concat_tables(parts) if parts else _empty(fields)
-    rows = rows.append_column("seq", pa.array(range(rows.num_rows), pa.int64()))
+    tables = [seg.rows.table for seg in segments]
+    starts = [0]
+    for table in tables:
+        starts.append(starts[-1] + table.num_rows)
+    raw = pa.concat_tables(tables) if tables else _empty_input(mapping, fields)
     rows_read = sum(seg.rows.rows_read for seg in segments)
+    names = [seg.name for seg in segments]
 
-    valid = validity(rows["email"])
-    invalid_rows = rows.filter(pc.invert(valid))
-    if invalid_rows.num_rows:
-        reasons = [reason_for(e or "") for e in invalid_rows["email"].to_pylist()]
-        raw = [r or "" for r in invalid_rows["email_raw"].to_pylist()]
-        reports.append(_report_rows(raw, "invalid", reasons, invalid_rows["segment"], invalid_rows["row"]))
-    candidates = rows.filter(valid)
-
-    # The first occurrence (segment order, then row order) of each email is the one sent.
-    first = candidates.group_by("email", use_threads=False).aggregate([("seq", "min")])
-    is_first = pc.is_in(candidates["seq"], value_set=first["seq_min"])
-    duplicates = candidates.filter(pc.invert(is_first))
-    if duplicates.num_rows:
-        why_dup = [DUPLICATE_REASON] * duplicates.num_rows
+    email = normalise(raw[mapping.email]).combine_chunks()
+    valid = validity(pa.chunked_array([email])).combine_chunks()
+    invalid_at = pc.indices_nonzero(pc.invert(valid)).to_pylist()
+    if invalid_at:
+        raw_email = pc.utf8_trim_whitespace(raw[mapping.email].take(invalid_at)).to_pylist()
+        reasons = [reason_for(e or "") for e in email.take(invalid_at).to_pylist()]
+        where = [_where(i, starts, names) for i in invalid_at]
         reports.append(
-            _report_rows(duplicates["email"], "duplicate", why_dup, duplicates["segment"], duplicates["row"])
+            _report_rows([r or "" for r in raw_email], "invalid", reasons, [w[0] for w in where], [w[1] for w in where])
         )
-    contacts = candidates.filter(is_first)
 
+    # Dictionary codes are given in order of first appearance: a row is the first of its email exactly
+    # when its code is higher than every code before it (the first occurrence wins, as segments are read in order).
+    codes = pc.dictionary_encode(pc.if_else(valid, email, pa.scalar(None, pa.string()))).indices
+    codes = pc.fill_null(codes, -1)
+    seen = pc.cumulative_max(codes)
+    before = pa.concat_arrays([pa.array([-1], codes.type), seen.slice(0, max(len(seen) - 1, 0))]) if len(seen) else seen
+    keep = pc.and_(valid, pc.greater(codes, before))
+    duplicate_at = pc.indices_nonzero(pc.and_(valid, pc.invert(keep))).to_pylist()
+    if duplicate_at:
+        where = [_where(i, starts, names) for i in duplicate_at]
+        dup = _report_rows(
+            email.take(duplicate_at),
+            "duplicate",
+            [DUPLICATE_REASON] * len(duplicate_at),
+            [w[0] for w in where],
+            [w[1] for w in where],
+        )
+        reports.append(dup)
+    del codes, seen, before
+
+    columns: dict[str, Any] = {"email": email.filter(keep)}
+    del email
+    for target, attribute in zip(STANDARD, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
+        n = columns["email"].__len__()
+        columns[target] = blank_to_null(raw[attribute].filter(keep)) if attribute else pa.nulls(n, pa.string())
     value_errors = 0
     for spec in fields:
-        flags = contacts[f"{spec.column}_bad"]
+        formatted, flags = format_values(raw[spec.attribute].filter(keep), spec.field_type)
+        columns[spec.column] = formatted
         count = int(pc.sum(flags).as_py() or 0)
         if count:
-            flagged = contacts.filter(flags)
+            at = pc.indices_nonzero(flags)
+            kept_rows = pc.indices_nonzero(keep)
+            where = [_where(i, starts, names) for i in kept_rows.take(at).to_pylist()]
             skipped = [f"{spec.attribute}: not a valid {spec.field_type}; the contact was sent without it"] * count
-            reports.append(_report_rows(flagged["email"], "field-skipped", skipped, flagged["segment"], flagged["row"]))
+            reports.append(
+                _report_rows(
+                    columns["email"].take(at), "field-skipped", skipped, [w[0] for w in where], [w[1] for w in where]
+                )
+            )
             value_errors += count
-    contacts = contacts.select(["email", *STANDARD, *(s.column for s in fields)])
+    del raw
+    contacts = pa.table(columns)
     contacts = contacts.append_column("hash", content_hashes(contacts, fingerprint))
     report = pa.concat_tables([r.cast(REPORT_SCHEMA) for r in reports]) if reports else REPORT_SCHEMA.empty_table()
     return RuleResult(
         contacts=contacts,
         report=report,
         rows_read=rows_read,
-        invalid=invalid_rows.num_rows + unreadable,
-        duplicates=duplicates.num_rows,
+        invalid=len(invalid_at) + unreadable,
+        duplicates=len(duplicate_at),
         value_errors=value_errors,
     )
 
 
-def _project(name: str, table: pa.Table, mapping: AttributeMapping, fields: Sequence[FieldSpec]) -> pa.Table:
-    """The mapped columns of one segment, normalised, with where each row came from."""
-    n = table.num_rows
-    raw_email: pa.ChunkedArray[Any] = table[mapping.email]
-    columns: dict[str, Any] = {
-        "email": normalise(raw_email),
-        "email_raw": pc.utf8_trim_whitespace(raw_email),
-    }
-    for target, attribute in zip(STANDARD, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
-        columns[target] = blank_to_null(table[attribute]) if attribute else pa.nulls(n, pa.string())
-    for spec in fields:
-        formatted, bad = format_values(table[spec.attribute], spec.field_type)
-        columns[spec.column] = formatted
-        columns[f"{spec.column}_bad"] = bad
-    columns["segment"] = pa.repeat(pa.scalar(name, pa.string()), n)
-    columns["row"] = pa.array(range(1, n + 1), pa.int64())
-    return pa.table(columns)
+def _where(index: int, starts: list[int], names: list[str]) -> tuple[str, int]:
+    """(segment, 1-based row) of a row of the concatenated segments."""
+    segment = bisect.bisect_right(starts, index) - 1
+    return names[segment], index - starts[segment] + 1
 
 
-def _empty(fields: Sequence[FieldSpec]) -> pa.Table:
-    names = ["email", "email_raw", *STANDARD]
-    cols: dict[str, Any] = {c: pa.array([], pa.string()) for c in names}
-    for spec in fields:
-        cols[spec.column] = pa.array([], pa.string())
-        cols[f"{spec.column}_bad"] = pa.array([], pa.bool_())
-    cols["segment"] = pa.array([], pa.string())
-    cols["row"] = pa.array([], pa.int64())
-    return pa.table(cols)
+def _empty_input(mapping: AttributeMapping, fields: Sequence[FieldSpec]) -> pa.Table:
+    names = dict.fromkeys([*mapping.attributes(), *(f.attribute for f in fields)])
+    return pa.table({name: pa.array([], pa.string()) for name in names})
+
+
+HASH_CHUNK: Final = 131_072  # rows hashed at a time: bounds the Python strings alive at once
 
 
 def content_hashes(contacts: pa.Table, fingerprint: str) -> pa.Array[Any]:
     """8-byte BLAKE2b of everything we would send for each contact (plus the export's fingerprint)."""
-    if contacts.num_rows == 0:
-        return pa.array([], pa.binary(8))
-    columns = [contacts[name] for name in contacts.column_names]
-    joined = pc.binary_join_element_wise(
-        pa.scalar(fingerprint), *columns, HASH_SEPARATOR, null_handling="replace", null_replacement=NULL_MARK
-    )
-    digests = [hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest() for value in joined.to_pylist()]
+    digests: list[bytes] = []
+    for start in range(0, contacts.num_rows, HASH_CHUNK):
+        part = contacts.slice(start, HASH_CHUNK)
+        columns = [part[name] for name in part.column_names]
+        joined = pc.binary_join_element_wise(
+            pa.scalar(fingerprint), *columns, HASH_SEPARATOR, null_handling="replace", null_replacement=NULL_MARK
+        )
+        digests.extend(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest() for value in joined.to_pylist())
     return pa.array(digests, pa.binary(8))
 
 
