@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.errors import NotFound, RetriableError
+from shared.memory import release_memory
 from shared.models import Run, RunError, RunStatus
 from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage
@@ -95,7 +96,10 @@ async def _finalize(services: Services, run: Run) -> None:
                 mask = pc.equal(codes, pa.scalar(int(result), pa.int8()))
                 picked = shard.filter(mask)
                 reports.append(_report(picked["email"], name, outcome["reason"].filter(mask)))
+    release_memory()
     await _commit_state(services, run, updates)
+    del updates
+    release_memory()
     final, error = _final_status(run)
     await end_run(services, run.export, run.id, final, error=error, report=pa.concat_tables(reports))
 

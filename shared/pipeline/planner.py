@@ -16,6 +16,7 @@ from typing import Final
 
 from shared.activecampaign import AcField, AcNotFound, ActiveCampaignClient
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
+from shared.memory import release_memory
 from shared.models import Export, Run, RunError, RunStatus
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.finish import end_run
@@ -26,6 +27,7 @@ from shared.pipeline.shards import PayloadSpec, build_shard, shard_name, write_t
 from shared.pipeline.state import StateStore
 from shared.services import Services
 from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot, resolve_attribute
+from shared.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
 PLAN_REPORT: Final = "plan/report.arrow"
@@ -90,16 +92,18 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
         )
         return
     segments = [await _read(services, snap, export) for snap in snapshots]
+    release_memory()  # the partitions' download buffers
     rules: RuleResult = await asyncio.to_thread(
         apply_rules, segments, export.mapping, fields, "|".join(export.fingerprint_parts())
     )
-    del segments
+    release_memory()  # apply_rules emptied `segments`: the raw columns are gone
     diff = await asyncio.to_thread(plan_diff, rules, state, export, run.options)
     unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
     plan: Plan = await asyncio.to_thread(
         make_plan, rules, state, export, run.options, services.settings.shard_size, diff, unsubscribed
     )
     del rules, state, diff
+    release_memory()
     await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT), plan.report)
     await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_STATE), plan.state_updates)
     planned = datetime.now(UTC)
@@ -154,14 +158,13 @@ async def _requeue(services: Services, run: Run, msg: RunMessage, host: str | No
         export = (await services.exports.get(run.export)).doc
         host = (await services.connections.get(export.connection)).doc.hostname
     pending = [i for i in range(run.shards.total) if i not in run.shards.completed]
+    parent = current_traceparent() or msg.traceparent  # the run's trace: shards and finaliser under this plan
     for index in pending:
-        message = ShardMessage(
-            export=run.export, run_id=run.id, shard=index, account_host=host, traceparent=msg.traceparent
-        )
+        message = ShardMessage(export=run.export, run_id=run.id, shard=index, account_host=host, traceparent=parent)
         await services.enqueue(SHARD_QUEUE, message.to_json())
     if not pending:
         await services.enqueue(
-            FINALIZE_QUEUE, FinalizeMessage(export=run.export, run_id=run.id, traceparent=msg.traceparent).to_json()
+            FINALIZE_QUEUE, FinalizeMessage(export=run.export, run_id=run.id, traceparent=parent).to_json()
         )
 
 

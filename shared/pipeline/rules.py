@@ -17,6 +17,7 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shared.memory import release_memory
 from shared.models import AttributeMapping
 from shared.pipeline.emails import normalise, reason_for, validity
 from shared.pipeline.values import blank_to_null, format_values
@@ -66,9 +67,12 @@ class RuleResult:
 
 
 def apply_rules(
-    segments: Sequence[SegmentInput], mapping: AttributeMapping, fields: Sequence[FieldSpec], fingerprint: str
+    inputs: list[SegmentInput], mapping: AttributeMapping, fields: Sequence[FieldSpec], fingerprint: str
 ) -> RuleResult:
-    """Memory: the raw columns are filtered once, at the end; everything else is one column or a mask."""
+    """Memory: the raw columns are filtered once, at the end; everything else is one column or a mask.
+    `inputs` is emptied: the segments' raw columns are freed as soon as the contacts are built."""
+    segments = list(inputs)
+    inputs.clear()
     reports: list[pa.Table] = []
     unreadable = 0
     for seg in segments:
@@ -77,12 +81,14 @@ def apply_rules(
             reports.append(_report_rows([""], "invalid", [why], seg.name, [bad_row.row]))
             unreadable += 1
     tables = [seg.rows.table for seg in segments]
+    rows_read = sum(seg.rows.rows_read for seg in segments)
+    names = [seg.name for seg in segments]
+    del segments
     starts = [0]
     for table in tables:
         starts.append(starts[-1] + table.num_rows)
     raw = pa.concat_tables(tables) if tables else _empty_input(mapping, fields)
-    rows_read = sum(seg.rows.rows_read for seg in segments)
-    names = [seg.name for seg in segments]
+    del tables
 
     email = normalise(raw[mapping.email]).combine_chunks()
     valid = validity(pa.chunked_array([email])).combine_chunks()
@@ -114,6 +120,7 @@ def apply_rules(
         )
         reports.append(dup)
     del codes, seen, before
+    release_memory()  # the dictionary's hash table
 
     columns: dict[str, Any] = {"email": email.filter(keep)}
     del email
@@ -137,6 +144,7 @@ def apply_rules(
             )
             value_errors += count
     del raw
+    release_memory()
     contacts = pa.table(columns)
     contacts = contacts.append_column("hash", content_hashes(contacts, fingerprint))
     report = pa.concat_tables([r.cast(REPORT_SCHEMA) for r in reports]) if reports else REPORT_SCHEMA.empty_table()
@@ -166,15 +174,18 @@ HASH_CHUNK: Final = 131_072  # rows hashed at a time: bounds the Python strings 
 
 def content_hashes(contacts: pa.Table, fingerprint: str) -> pa.Array[Any]:
     """8-byte BLAKE2b of everything we would send for each contact (plus the export's fingerprint)."""
-    digests: list[bytes] = []
+    digests = bytearray(8 * contacts.num_rows)  # one buffer, not a million small bytes objects
+    at = 0
     for start in range(0, contacts.num_rows, HASH_CHUNK):
         part = contacts.slice(start, HASH_CHUNK)
         columns = [part[name] for name in part.column_names]
         joined = pc.binary_join_element_wise(
             pa.scalar(fingerprint), *columns, HASH_SEPARATOR, null_handling="replace", null_replacement=NULL_MARK
         )
-        digests.extend(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest() for value in joined.to_pylist())
-    return pa.array(digests, pa.binary(8))
+        for value in joined.to_pylist():
+            digests[at : at + 8] = hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest()
+            at += 8
+    return pa.Array.from_buffers(pa.binary(8), contacts.num_rows, [None, pa.py_buffer(digests)])
 
 
 def _report_rows(emails: Any, outcome: str, reasons: Any, segment: Any, row: Any) -> pa.Table:

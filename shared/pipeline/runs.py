@@ -20,7 +20,7 @@ from shared.events import DIM_EVENT, DIM_EXPORT, DIM_RUN, EVENT_RUN_STARTED
 from shared.models import PrincipalRecord, Run, RunOptions, RunStatus, RunTimings, new_run_id
 from shared.pipeline.messages import RunMessage
 from shared.services import Services
-from shared.tracing import current_traceparent
+from shared.tracing import current_traceparent, run_trace
 
 logger = logging.getLogger(__name__)
 REPORT_NAME = "report.csv"
@@ -55,11 +55,12 @@ async def start_run(
     if holder is not None:
         raise Conflict(f"export {export_name!r} already has a run in progress ({holder}); wait for it or cancel it")
     await services.runs.create(run)
-    logger.info(
-        "run queued",
-        extra={DIM_EVENT: EVENT_RUN_STARTED, DIM_EXPORT: export_name, DIM_RUN: run.id, "trigger": trigger},
-    )
-    message = RunMessage(export=export_name, run_id=run.id, traceparent=current_traceparent())
+    with run_trace(export_name, run.id, new_trace=trigger == "schedule"):  # one trace per run, from here on
+        logger.info(
+            "run queued",
+            extra={DIM_EVENT: EVENT_RUN_STARTED, DIM_EXPORT: export_name, DIM_RUN: run.id, "trigger": trigger},
+        )
+        message = RunMessage(export=export_name, run_id=run.id, traceparent=current_traceparent())
     return StartedRun(run, message.to_json())
 
 

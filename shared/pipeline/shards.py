@@ -96,8 +96,14 @@ def to_ipc(table: pa.Table) -> bytes:
 
 
 def from_ipc(data: bytes, columns: Sequence[str] | None = None) -> pa.Table:
-    table = ipc.open_file(pa.BufferReader(data)).read_all()
-    return table.select(list(columns)) if columns else table
+    """Only the named columns are decompressed (the finaliser never needs the payloads)."""
+    if not columns:
+        return ipc.open_file(pa.BufferReader(data)).read_all()
+    schema = ipc.open_file(pa.BufferReader(data)).schema
+    wanted = [schema.get_field_index(name) for name in columns]
+    options = ipc.IpcReadOptions(included_fields=wanted)
+    table = ipc.open_file(pa.BufferReader(data), options=options).read_all()
+    return table.select(list(columns))
 
 
 async def write_table(container: ContainerClient, blob: str, table: pa.Table) -> None:

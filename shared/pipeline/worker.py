@@ -15,7 +15,7 @@ from typing import Final
 
 from shared.errors import FatalError, NotFound
 from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
-from shared.metrics import record_shard
+from shared.metrics import record_ac_responses, record_shard
 from shared.models import Run, RunError
 from shared.names import FINALIZE_QUEUE
 from shared.pipeline.checkpoint import Checkpoint, CheckpointStore, ShardCounts
@@ -111,7 +111,6 @@ async def _send(
     stopped = stop_reason(run)
     lane_wait = 0.0
     retries = rate_limited = 0
-    statuses: dict[int, int] = {}
     sending_started = time.perf_counter()
     fatal = False
     if stopped is None:
@@ -137,7 +136,7 @@ async def _send(
             finally:
                 await lane.leave()
                 retries, rate_limited = client.stats.retries, client.stats.rate_limited
-                statuses = dict(client.stats.by_status)
+                record_ac_responses(msg.export, msg.account_host, client.stats.by_status)
     codes, reasons, counts = shard_outcomes(table.num_rows, checkpoint, op, stopped)
     counts.retries, counts.rate_limited, counts.lane_wait_s = retries, rate_limited, lane_wait
     record_shard(
@@ -146,7 +145,6 @@ async def _send(
         sent=counts.sent + counts.removed,
         seconds=time.perf_counter() - sending_started,
         lane_wait_s=lane_wait,
-        statuses=statuses,
     )
     outcome = outcome_table(codes, reasons)
     await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)
