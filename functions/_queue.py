@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
 from shared.errors import InvalidInput
-from shared.pipeline.messages import Message
+from shared.pipeline.messages import Message, ShardMessage
 from shared.services import Services, get_services
-from shared.tracing import continue_trace, tracer
+from shared.tracing import continue_trace, run_dimensions, tracer
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
@@ -35,6 +36,12 @@ async def handle(
         return
     with (
         continue_trace(message.traceparent),
-        tracer.start_as_current_span(span, attributes={"export": message.export, "run": message.run_id}),
+        tracer.start_as_current_span(span, kind=SpanKind.CONSUMER, attributes=_dimensions(message)),
     ):
         await job(await get_services().ready(), message)
+
+
+def _dimensions(message: Message) -> dict[str, str | int]:
+    if isinstance(message, ShardMessage):
+        return run_dimensions(message.export, message.run_id, shard=message.shard, account_host=message.account_host)
+    return run_dimensions(message.export, message.run_id)

@@ -1,4 +1,13 @@
-"""OpenTelemetry metrics (names in shared/events.py).  No-ops until telemetry is configured."""
+"""OpenTelemetry metrics (names in shared/events.py).  No-ops until telemetry is configured.
+
+- ac_export.profiles (outcome read|sent|confirmed|rejected|invalid|removed): added once per run, when it ends;
+- ac_export.ac.responses (status_code 429, 503, ...): every ActiveCampaign answer >= 400 a shard saw,
+  recorded even when the shard then gives up for now (a storm is exactly when these matter);
+- ac_export.send.rate and ac_export.lane.wait: one value per shard send that finished (the wait is 0 for a
+  shard that stopped before it entered its account's lane);
+- ac_export.run.duration: one value per run.
+Attributes are export, status, outcome, account_host, status_code: never a run id (cardinality) or contact data.
+"""
 
 from __future__ import annotations
 
@@ -45,16 +54,19 @@ def record_run_finished(run: Run) -> None:
         _duration.record(run.timings.duration_s, attrs)
 
 
-def record_shard(
-    export: str, account_host: str, *, sent: int, seconds: float, lane_wait_s: float, statuses: Mapping[int, int]
-) -> None:
+def record_shard(export: str, account_host: str, *, sent: int, seconds: float, lane_wait_s: float) -> None:
     attrs = {DIM_EXPORT: export, DIM_ACCOUNT_HOST: account_host}
     if sent and seconds > 0:
         _send_rate.record(sent / seconds, attrs)
     _lane_wait.record(lane_wait_s, attrs)
+
+
+def record_ac_responses(export: str, account_host: str, statuses: Mapping[int, int]) -> None:
+    """Count the ActiveCampaign answers that were not a success (429 throttled, 5xx unavailable, ...)."""
+    attrs = {DIM_EXPORT: export, DIM_ACCOUNT_HOST: account_host}
     for status, count in statuses.items():
-        if status >= 400:
+        if status >= 400 and count:
             _responses.add(count, {**attrs, DIM_STATUS_CODE: status})
 
 
-__all__ = ["record_run_finished", "record_shard"]
+__all__ = ["record_ac_responses", "record_run_finished", "record_shard"]
