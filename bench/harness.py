@@ -117,7 +117,7 @@ class BenchStack:
             ",".join(functions),
             "--no-timers",
             "--log-level",
-            "WARNING",
+            "INFO" if http else "WARNING",
         ]
         args += ["--port", str(self.api_port)] if http else ["--no-http"]
         log = open(self.tmp / f"host-{'planner' if http else 'workers'}.log", "ab")  # noqa: SIM115

@@ -42,8 +42,5 @@ class RunProgress:
 
 
 def _bar(done: int, total: int, *, final: bool, width: int = 24) -> str:
-    if total == 0:
-        filled = width if final else 0
-    else:
-        filled = min(width, round(width * done / total))
+    filled = (width if final else 0) if total == 0 else min(width, round(width * done / total))
     return "[" + "#" * filled + "." * (width - filled) + "]"

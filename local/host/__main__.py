@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import logging
 import os
 import signal
 import sys
@@ -16,6 +15,7 @@ import azure.functions as func
 
 from local.host.config import HostConfig, load_app_settings
 from local.host.host import StandInHost
+from local.host.logs import configure as configure_logging
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +45,7 @@ def load_app(ref: str) -> func.FunctionApp:
 
 async def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("azure").setLevel(logging.WARNING)
+    configure_logging(args.log_level)
     settings = load_app_settings(args.settings)
     os.environ.update(settings)  # before import: the app may read settings while it is indexed
     host = StandInHost(

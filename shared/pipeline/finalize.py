@@ -22,7 +22,7 @@ from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage
 from shared.pipeline.planner import PLAN_REPORT, PLAN_STATE
 from shared.pipeline.rules import REPORT_SCHEMA
-from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name
+from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name, shard_op
 from shared.pipeline.state import STATE_SCHEMA, ListStatus, StateStore
 from shared.services import Services
 from shared.storage.lease import LeaseBusy, RenewingLease
@@ -85,7 +85,7 @@ async def _finalize(services: Services, run: Run) -> None:
         except (ResourceNotFoundError, pa.ArrowException):  # a failed shard that cannot be read: counted, not listed
             logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
             continue
-        op = Op(int((shard.schema.metadata or {}).get(b"op", b"1")))
+        op = shard_op(shard)
         codes = outcome["outcome"]
         for (kind, result), list_status in STATE_AFTER.items():
             if kind is op:

@@ -14,8 +14,11 @@ import time
 from datetime import UTC, datetime
 from typing import Final
 
+import pyarrow as pa
+
 from shared.activecampaign import AcField, AcNotFound, ActiveCampaignClient
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
+from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
 from shared.models import Export, Run, RunError, RunStatus
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
@@ -23,15 +26,17 @@ from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
 from shared.pipeline.plan import Plan, make_plan, plan_diff
 from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rules
-from shared.pipeline.shards import PayloadSpec, build_shard, shard_name, write_table
+from shared.pipeline.shards import Op, PayloadSpec, shard_name, shard_table, write_table
 from shared.pipeline.state import StateStore
 from shared.services import Services
 from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot, resolve_attribute
+from shared.stages import Stages
 from shared.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
 PLAN_REPORT: Final = "plan/report.arrow"
 PLAN_STATE: Final = "plan/state.arrow"  # state changes decided at planning (leavers who had opted out)
+SHARD_UPLOADS: Final = 8  # shard files written at once
 MAX_CONCURRENT_PLANS: Final = 2  # planning holds a whole segment in memory: bound it per process
 _plans = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
 
@@ -64,6 +69,7 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
 async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    stages = Stages()
     run = await services.runs.update(
         run.export,
         run.id,
@@ -91,11 +97,14 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             services, run.export, run.id, RunStatus.SKIPPED, reason="no new segment snapshot since the last run"
         )
         return
+    stages.mark("prepare")
     segments = [await _read(services, snap, export) for snap in snapshots]
+    stages.mark("read")
     release_memory()  # the partitions' download buffers
     rules: RuleResult = await asyncio.to_thread(
         apply_rules, segments, export.mapping, fields, "|".join(export.fingerprint_parts())
     )
+    stages.mark("rules")
     release_memory()  # apply_rules emptied `segments`: the raw columns are gone
     diff = await asyncio.to_thread(plan_diff, rules, state, export, run.options)
     unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
@@ -103,6 +112,7 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
         make_plan, rules, state, export, run.options, services.settings.shard_size, diff, unsubscribed
     )
     del rules, state, diff
+    stages.mark("diff")
     release_memory()
     await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT), plan.report)
     await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_STATE), plan.state_updates)
@@ -121,11 +131,15 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             updates={"snapshots": snapshot_ids},
         )
         return
-    spec = PayloadSpec(export.list_id, tuple(export.tags), export.exclude_automations, tuple(fields))
-    for index, (op, rows) in enumerate(plan.shards):
-        shard = await asyncio.to_thread(build_shard, rows, op, spec)
-        shard = shard.replace_schema_metadata({"op": str(int(op))})
-        await write_table(services.runs_container, services.runs.path(run.export, run.id, shard_name(index)), shard)
+    spec = PayloadSpec(export.list_id, tuple(export.tags), export.exclude_automations)
+    uploads = asyncio.Semaphore(SHARD_UPLOADS)
+
+    async def upload(index: int, op: Op, rows: pa.Table) -> None:
+        async with uploads:
+            blob = services.runs.path(run.export, run.id, shard_name(index))
+            await write_table(services.runs_container, blob, shard_table(rows, op, spec))
+
+    await asyncio.gather(*(upload(i, op, rows) for i, (op, rows) in enumerate(plan.shards)))
     total = len(plan.shards)
 
     def sending(r: Run) -> Run:
@@ -148,7 +162,9 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             }
         )
 
+    stages.mark("shards")
     run = await services.runs.update(run.export, run.id, sending)
+    logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": total, **stages.fields()})
     await _requeue(services, run, msg, host=connection.hostname)
 
 

@@ -24,7 +24,7 @@ from shared.activecampaign.payload import fits_alone
 from shared.config import AcLimits
 from shared.errors import RetriableError
 from shared.pipeline.checkpoint import BatchRecord, Checkpoint, CheckpointStore
-from shared.pipeline.shards import Op
+from shared.pipeline.shards import Op, shard_payloads
 
 logger = logging.getLogger(__name__)
 MAX_RESUBMISSIONS: Final = 2
@@ -57,7 +57,7 @@ class ShardSender:
     ) -> None:
         self._client = client
         self._emails: list[str] = [e or "" for e in table["email"].to_pylist()]
-        self._payloads: list[bytes] = [p or b"" for p in table["payload"].to_pylist()]
+        self._payloads = shard_payloads(table)
         self._op = op
         self._list_id = list_id
         self.checkpoint = checkpoint

@@ -1,13 +1,16 @@
-"""Shards: a few thousand contacts each, ready to send, as compact Arrow IPC files in the runs container.
+"""Shards: a few thousand contacts each, as compact Arrow IPC files (zstd) in the runs container.
 
 A shard holds one operation for every row (upsert-and-subscribe, re-subscribe, or
-unsubscribe) and each row's bulk-import payload, serialised once by the planner,
-so the worker's batches are deterministic: a resumed shard cuts them the same way.
-After sending, the worker writes the shard's outcome file: one code per row.
+unsubscribe), the rows' mapped values as columns, and in its schema metadata the
+operation and what every contact gets (list, tags, exclude_automations).  The worker
+serialises the bulk-import payloads from it; the same shard always gives the same
+bytes, so a resumed shard cuts its batches the same way.  After sending, the worker
+writes the shard's outcome file: one code per row.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -18,13 +21,12 @@ import pyarrow.ipc as ipc
 from azure.storage.blob.aio import ContainerClient
 
 from shared.activecampaign import ContactFields, contact_payload
-from shared.pipeline.rules import FieldSpec
 
-_SHARD_TYPES: dict[str, pa.DataType] = {"email": pa.string(), "payload": pa.binary(), "hash": pa.binary(8)}
-SHARD_SCHEMA: Final = pa.schema(_SHARD_TYPES)
 _OUTCOME_TYPES: dict[str, pa.DataType] = {"outcome": pa.int8(), "reason": pa.string()}
 OUTCOME_SCHEMA: Final = pa.schema(_OUTCOME_TYPES)
 IPC_OPTIONS: Final = ipc.IpcWriteOptions(compression="zstd")
+STANDARD_COLUMNS: Final = ("first_name", "last_name", "phone")
+FIELD_PREFIX: Final = "field_"
 
 
 class Op(IntEnum):
@@ -42,40 +44,47 @@ class Outcome(IntEnum):
 
 @dataclass(frozen=True)
 class PayloadSpec:
+    """What every contact of a run gets, besides its own values."""
+
     list_id: int
     tags: tuple[str, ...]
     exclude_automations: bool
-    fields: tuple[FieldSpec, ...]
 
 
-def build_shard(rows: pa.Table, op: Op, spec: PayloadSpec) -> pa.Table:
-    """Serialise each row's bulk-import contact once (leavers carry only their email)."""
-    emails: list[str] = [e or "" for e in rows["email"].to_pylist()]
+def shard_table(rows: pa.Table, op: Op, spec: PayloadSpec) -> pa.Table:
+    """The rows to send (email, mapped values, hash), with the operation and spec in the metadata."""
+    keep = [c for c in rows.column_names if c in ("email", "hash", *STANDARD_COLUMNS) or c.startswith(FIELD_PREFIX)]
+    metadata = {"op": str(int(op)), "spec": json.dumps([spec.list_id, list(spec.tags), spec.exclude_automations])}
+    return rows.select(keep).replace_schema_metadata(metadata)
+
+
+def shard_op(table: pa.Table) -> Op:
+    return Op(int((table.schema.metadata or {}).get(b"op", b"1")))
+
+
+def shard_payloads(table: pa.Table) -> list[bytes]:
+    """Each row's bulk-import contact, serialised once (leavers carry only their email)."""
+    op = shard_op(table)
+    list_id, tags, exclude = json.loads((table.schema.metadata or {}).get(b"spec", b"[0, [], false]"))
+    emails: list[str] = [e or "" for e in table["email"].to_pylist()]
     if op is Op.UNSUBSCRIBE:
-        payloads = [
-            contact_payload(
-                ContactFields(email), unsubscribe_list=spec.list_id, exclude_automations=spec.exclude_automations
-            )
+        return [
+            contact_payload(ContactFields(email), unsubscribe_list=list_id, exclude_automations=exclude)
             for email in emails
         ]
-    else:
-        payloads = _contact_payloads(rows, emails, op, spec)
-    return pa.table(
-        {"email": pa.array(emails, pa.string()), "payload": pa.array(payloads, pa.binary()), "hash": rows["hash"]}
-    ).cast(SHARD_SCHEMA)
-
-
-def _contact_payloads(rows: pa.Table, emails: list[str], op: Op, spec: PayloadSpec) -> list[bytes]:
-    first: list[str | None] = rows["first_name"].to_pylist()
-    last: list[str | None] = rows["last_name"].to_pylist()
-    phone: list[str | None] = rows["phone"].to_pylist()
-    field_columns: list[tuple[int, list[Any]]] = [(f.field_id, rows[f.column].to_pylist()) for f in spec.fields]
-    subscribe = spec.list_id if op is Op.UPSERT else None
+    n = table.num_rows
+    names = table.column_names
+    standard = [table[c].to_pylist() if c in names else [None] * n for c in STANDARD_COLUMNS]
+    fields: list[tuple[int, list[Any]]] = [
+        (int(c.removeprefix(FIELD_PREFIX)), table[c].to_pylist()) for c in names if c.startswith(FIELD_PREFIX)
+    ]
+    subscribe = list_id if op is Op.UPSERT else None
+    tag_tuple = tuple(tags)
     out: list[bytes] = []
     for i, email in enumerate(emails):
-        fields = tuple((fid, values[i]) for fid, values in field_columns if values[i] is not None)
-        contact = ContactFields(email, first[i], last[i], phone[i], fields, spec.tags)
-        out.append(contact_payload(contact, subscribe_list=subscribe, exclude_automations=spec.exclude_automations))
+        values = tuple((fid, column[i]) for fid, column in fields if column[i] is not None)
+        contact = ContactFields(email, standard[0][i], standard[1][i], standard[2][i], values, tag_tuple)
+        out.append(contact_payload(contact, subscribe_list=subscribe, exclude_automations=exclude))
     return out
 
 
@@ -123,16 +132,17 @@ def outcome_table(codes: Sequence[int], reasons: Sequence[str | None]) -> pa.Tab
 
 __all__ = [
     "OUTCOME_SCHEMA",
-    "SHARD_SCHEMA",
     "Op",
     "Outcome",
     "PayloadSpec",
-    "build_shard",
     "from_ipc",
     "outcome_name",
     "outcome_table",
     "read_table",
     "shard_name",
+    "shard_op",
+    "shard_payloads",
+    "shard_table",
     "to_ipc",
     "write_table",
 ]

@@ -23,7 +23,7 @@ from shared.pipeline.lane import LaneBusy
 from shared.pipeline.messages import FinalizeMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
 from shared.pipeline.sender import ShardSender
-from shared.pipeline.shards import Op, outcome_name, outcome_table, read_table, shard_name, write_table
+from shared.pipeline.shards import outcome_name, outcome_table, read_table, shard_name, shard_op, write_table
 from shared.services import Services
 from shared.storage.lease import LeaseBusy, RenewingLease
 
@@ -106,7 +106,7 @@ async def _send(
 ) -> None:
     path = services.runs.path
     table = await read_table(services.runs_container, path(msg.export, msg.run_id, shard_name(msg.shard)))
-    op = Op(int((table.schema.metadata or {}).get(b"op", b"1")))
+    op = shard_op(table)
     watch = RunWatch(services, msg.export, msg.run_id)
     stopped = stop_reason(run)
     lane_wait = 0.0
