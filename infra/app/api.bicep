@@ -98,7 +98,7 @@ resource api 'Microsoft.Web/sites@2023-12-01' = {
         }
       }
       // Scale bound: each instance runs at most batchSize + newBatchThreshold queue messages at once per
-      // queue function (host.json extensions.queues: 16 + 8), so maximumInstanceCount x that bounds how many
+      // queue function (host.json extensions.queues: 8 + 4), so maximumInstanceCount x that bounds how many
       // shard workers run at the same time. It does NOT multiply ActiveCampaign traffic: the per-account
       // rate budget (5 req/s, 100 bulk/min) is enforced by a lane lease (a blob lease in the state
       // container), so only the shard holding an account's lane sends to that account; other shards for
