@@ -9,9 +9,9 @@ from __future__ import annotations
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from shared.errors import PreconditionFailed
+from shared.errors import CorruptDocument, PreconditionFailed
 
 
 class BatchRecord(BaseModel):
@@ -72,7 +72,10 @@ class CheckpointStore:
             self.etag = None
             return Checkpoint(shard=shard)
         self.etag = str(downloader.properties.etag)
-        return Checkpoint.model_validate_json(data)
+        try:
+            return Checkpoint.model_validate_json(data)
+        except ValidationError:
+            raise CorruptDocument(f"shard {shard}: its checkpoint cannot be read") from None
 
     async def save(self, checkpoint: Checkpoint) -> None:
         """Write; refused (412) if another worker wrote this shard's checkpoint since we read it."""

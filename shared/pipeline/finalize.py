@@ -38,6 +38,9 @@ OUTCOME_NAMES: Final = {
     (Op.UNSUBSCRIBE, Outcome.REJECTED): "removal-rejected",
     (Op.UNSUBSCRIBE, Outcome.NOT_SENT): "removal-not-sent",
     (Op.UNSUBSCRIBE, Outcome.OPTED_OUT): "removal-rejected",
+    (Op.UPSERT, Outcome.UNCONFIRMED): "unconfirmed",
+    (Op.RESUBSCRIBE, Outcome.UNCONFIRMED): "unconfirmed",
+    (Op.UNSUBSCRIBE, Outcome.UNCONFIRMED): "removal-unconfirmed",
 }
 STATE_AFTER: Final = {
     (Op.UPSERT, Outcome.CONFIRMED): ListStatus.SUBSCRIBED,

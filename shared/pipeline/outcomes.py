@@ -15,10 +15,13 @@ def shard_outcomes(
     codes: list[int] = [int(Outcome.NOT_SENT)] * rows
     reasons: list[str | None] = [stopped or "not sent"] * rows
     sent = 0
+    unconfirmed = f"sent, but ActiveCampaign never confirmed it: {stopped or 'the shard stopped'}"
     for record in checkpoint.batches.values():
+        # Only a batch polled to the end on import/info counts; AC's fate for the others is unknown.
+        code, reason = (int(Outcome.CONFIRMED), None) if record.reconciled else (int(Outcome.UNCONFIRMED), unconfirmed)
         for carried in record.carried:
             for row in carried:
-                codes[row], reasons[row] = int(Outcome.CONFIRMED), None
+                codes[row], reasons[row] = code, reason
         sent += len({r for carried in record.carried for r in carried})
         for row in record.failed:
             codes[row], reasons[row] = int(Outcome.REJECTED), NOT_IMPORTED
@@ -39,14 +42,14 @@ def shard_outcomes(
         counts = ShardCounts(
             removed=tally[Outcome.CONFIRMED],
             removal_rejected=tally[Outcome.REJECTED] + tally[Outcome.OPTED_OUT],
-            removal_not_sent=tally[Outcome.NOT_SENT],
+            removal_not_sent=tally[Outcome.NOT_SENT] + tally[Outcome.UNCONFIRMED],
         )
     else:
         counts = ShardCounts(
             sent=sent,
             confirmed=tally[Outcome.CONFIRMED],
             rejected=tally[Outcome.REJECTED],
-            not_sent=tally[Outcome.NOT_SENT],
+            not_sent=tally[Outcome.NOT_SENT] + tally[Outcome.UNCONFIRMED],
             opted_out=tally[Outcome.OPTED_OUT],
         )
     return codes, reasons, counts

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from shared.errors import FatalError
+from shared.errors import CorruptDocument, FatalError
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_QUEUE, DIM_RUN, DIM_SHARD, EVENT_MESSAGE_POISONED
 from shared.models import RunError, RunStatus
-from shared.pipeline.checkpoint import CheckpointStore
+from shared.pipeline.checkpoint import Checkpoint, CheckpointStore
 from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
@@ -37,13 +37,13 @@ async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -
     await fail_run(services, msg, FatalError(reason))
     path = services.runs.path
     store = CheckpointStore(services.runs_container, path(msg.export, msg.run_id, f"shards/{msg.shard:05d}.ckpt.json"))
-    checkpoint = await store.load(msg.shard)
+    try:
+        checkpoint = await store.load(msg.shard)
+    except CorruptDocument:  # what poisoned the shard: what AC confirmed is unknown, so nothing counts as sent
+        checkpoint = Checkpoint(shard=msg.shard)
     if not checkpoint.done:
         shards = (await services.runs.get(msg.export, msg.run_id)).doc.shards
         rows, op = shards.sizes[msg.shard], Op(shards.ops[msg.shard])  # the shard file itself may be unreadable
-        for record in checkpoint.batches.values():
-            if not record.reconciled:  # AC never confirmed these: not sent, as far as we know
-                record.carried = []
         codes, reasons, counts = shard_outcomes(rows, checkpoint, op, f"not sent: {reason}")
         outcome = outcome_table(codes, reasons)
         await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)

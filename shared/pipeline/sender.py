@@ -22,7 +22,7 @@ import pyarrow as pa
 from shared.activecampaign import AcNotFound, ActiveCampaignClient, batch_ranges, import_contacts
 from shared.activecampaign.payload import fits_alone
 from shared.config import AcLimits
-from shared.errors import RetriableError
+from shared.errors import FatalError, RetriableError
 from shared.pipeline.checkpoint import BatchRecord, Checkpoint, CheckpointStore
 from shared.pipeline.shards import Op, shard_payloads
 
@@ -66,6 +66,7 @@ class ShardSender:
         self._should_stop = should_stop
         self._lane_lost = lane_lost
         self._save_lock = asyncio.Lock()
+        self._list_checked = False
         self.stopped: str | None = None
 
     def batches(self) -> list[list[int]]:
@@ -146,10 +147,27 @@ class ShardSender:
                     await self._save()
             else:
                 failed = {email.strip().lower() for email in info.failure}
-                record.failed.extend(r for r in rows if self._emails[r] in failed)
+                dropped = [r for r in rows if self._emails[r] in failed]
+                if dropped:
+                    await self._check_list(everyone=len(dropped) == len(rows))
+                record.failed.extend(dropped)
             position += 1
+        # Not saved on its own: the next checkpoint write carries it, and a resumed shard just polls again.
         record.reconciled = True
-        await self._save()
+
+    async def _check_list(self, *, everyone: bool) -> None:
+        """AC dropped contacts after its 200: first make sure the list still exists (once, and again whenever a
+        whole batch was dropped), so a list deleted mid-run fails the run instead of rejecting every row."""
+        if self._list_checked and not everyone:
+            return
+        self._list_checked = True
+        try:
+            await self._client.get_list(self._list_id)
+        except AcNotFound:
+            raise FatalError(
+                f"list {self._list_id} no longer exists in ActiveCampaign account {self._client.host}: it was deleted "
+                "while the run was sending; point the export at an existing list"
+            ) from None
 
     async def _after_import(self) -> None:
         confirmed = self.confirmed_rows()
@@ -159,10 +177,12 @@ class ShardSender:
         elif self._op is Op.UPSERT:
             failed = sorted(r for rec in self.checkpoint.batches.values() for r in rec.failed)
             checked = set(self.checkpoint.opted_out)
-            for row in failed[:MAX_OPT_OUT_LOOKUPS]:
-                if row not in checked and await self._unsubscribed_in_ac(row):
+            lookups = [row for row in failed[:MAX_OPT_OUT_LOOKUPS] if row not in checked]
+            for row in lookups:
+                if await self._unsubscribed_in_ac(row):
                     self.checkpoint.opted_out.append(row)
-            await self._save()
+            if lookups:
+                await self._save()
 
     async def _resubscribe(self, row: int) -> None:
         contact_id = await self._client.find_contact_id(self._emails[row])

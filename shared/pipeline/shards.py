@@ -40,6 +40,7 @@ class Outcome(IntEnum):
     REJECTED = 2
     NOT_SENT = 3  # cancelled, failed run, or lost with a poisoned shard: retried next run
     OPTED_OUT = 4  # AC refused it because the person unsubscribed themselves
+    UNCONFIRMED = 5  # AC accepted the batch, but the run stopped before import/info confirmed it: retried next run
 
 
 @dataclass(frozen=True)
