@@ -1,7 +1,10 @@
 """Give freed memory back to the operating system between the big stages of a run.
 
-pyarrow's allocator (mimalloc) and glibc's malloc both keep freed pages for reuse; in a
-long-lived Functions worker that memory would count against the instance for good.
+Arrow allocates through glibc's malloc here (its system pool), not its default mimalloc:
+planning runs in worker threads, and mimalloc kept ~300 MB of their freed pages for the
+life of the process (measured: the planner process peaked at 584 MB with mimalloc and
+416 MB with the system pool for 1M profiles).  glibc keeps freed pages too, until
+malloc_trim, which release_memory() calls between stages.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import pyarrow as pa
 
 logger = logging.getLogger(__name__)
+pa.set_memory_pool(pa.system_memory_pool())
 _libc_name = ctypes.util.find_library("c")
 _libc = ctypes.CDLL(_libc_name) if _libc_name else None
 

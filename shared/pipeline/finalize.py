@@ -7,6 +7,7 @@ committed for confirmed rows only, so unsent and rejected rows go again next run
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -16,6 +17,7 @@ import pyarrow.compute as pc
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.errors import NotFound, RetriableError
+from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
 from shared.models import Run, RunError, RunStatus
 from shared.pipeline.finish import end_run
@@ -25,9 +27,11 @@ from shared.pipeline.rules import REPORT_SCHEMA
 from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name, shard_op
 from shared.pipeline.state import STATE_SCHEMA, ListStatus, StateStore
 from shared.services import Services
+from shared.stages import Stages
 from shared.storage.lease import LeaseBusy, RenewingLease
 
 logger = logging.getLogger(__name__)
+SHARD_READS: Final = 8  # shard and outcome files read at once
 OUTCOME_NAMES: Final = {
     (Op.UPSERT, Outcome.REJECTED): "rejected",
     (Op.UPSERT, Outcome.NOT_SENT): "not-sent",
@@ -76,18 +80,28 @@ async def _finalize(services: Services, run: Run) -> None:
     run = await services.runs.update(
         run.export, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
     )
-    path = services.runs.path
+    stages = Stages()
     reports = [await _plan_table(services, run, PLAN_REPORT, REPORT_SCHEMA)]
     updates: list[pa.Table] = [await _plan_table(services, run, PLAN_STATE, STATE_SCHEMA)]
-    for index in range(run.shards.total):
-        try:
-            shard = await read_table(
-                services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
-            )
-            outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
-        except (ResourceNotFoundError, pa.ArrowException):  # a failed shard that cannot be read: counted, not listed
-            logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
+    reads = asyncio.Semaphore(SHARD_READS)
+
+    async def outcome_of(index: int) -> tuple[pa.Table, pa.Table] | None:
+        path = services.runs.path
+        async with reads:
+            try:
+                shard = await read_table(
+                    services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
+                )
+                outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
+            except (ResourceNotFoundError, pa.ArrowException):  # a failed shard that cannot be read: counted only
+                logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
+                return None
+        return shard, outcome
+
+    for pair in await asyncio.gather(*(outcome_of(i) for i in range(run.shards.total))):
+        if pair is None:
             continue
+        shard, outcome = pair
         op = shard_op(shard)
         codes = outcome["outcome"]
         for (kind, result), list_status in STATE_AFTER.items():
@@ -97,14 +111,19 @@ async def _finalize(services: Services, run: Run) -> None:
         for (kind, result), name in OUTCOME_NAMES.items():
             if kind is op:
                 mask = pc.equal(codes, pa.scalar(int(result), pa.int8()))
-                picked = shard.filter(mask)
-                reports.append(_report(picked["email"], name, outcome["reason"].filter(mask)))
+                if pc.any(mask).as_py():
+                    picked = shard.filter(mask)
+                    reports.append(_report(picked["email"], name, outcome["reason"].filter(mask)))
+    stages.mark("outcomes")
     release_memory()
     await _commit_state(services, run, updates)
     del updates
+    stages.mark("state")
     release_memory()
     final, error = _final_status(run)
     await end_run(services, run.export, run.id, final, error=error, report=pa.concat_tables(reports))
+    stages.mark("report")
+    logger.info("run finalized", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, **stages.fields()})
 
 
 def _final_status(run: Run) -> tuple[RunStatus, RunError | None]:

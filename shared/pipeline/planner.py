@@ -147,8 +147,6 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             update={"planned_at": planned, "planning_s": round(time.perf_counter() - clock, 3)}
         )
         status = RunStatus.SENDING if total else RunStatus.RECONCILING
-        sizes = [rows.num_rows for _, rows in plan.shards]
-        ops = [int(op) for op, _ in plan.shards]
         shards = r.shards.model_copy(update={"total": total, "sizes": sizes, "ops": ops})
         reason = "; ".join(plan.notes) or None
         return r.model_copy(
@@ -163,6 +161,10 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
         )
 
     stages.mark("shards")
+    sizes = [rows.num_rows for _, rows in plan.shards]
+    ops = [int(op) for op, _ in plan.shards]
+    plan.shards.clear()  # the contacts are in the shard files now
+    release_memory()
     run = await services.runs.update(run.export, run.id, sending)
     logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": total, **stages.fields()})
     await _requeue(services, run, msg, host=connection.hostname)

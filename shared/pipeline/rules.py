@@ -12,7 +12,7 @@ import bisect
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -101,13 +101,7 @@ def apply_rules(
             _report_rows([r or "" for r in raw_email], "invalid", reasons, [w[0] for w in where], [w[1] for w in where])
         )
 
-    # Dictionary codes are given in order of first appearance: a row is the first of its email exactly
-    # when its code is higher than every code before it (the first occurrence wins, as segments are read in order).
-    codes = pc.dictionary_encode(pc.if_else(valid, email, pa.scalar(None, pa.string()))).indices
-    codes = pc.fill_null(codes, -1)
-    seen = pc.cumulative_max(codes)
-    before = pa.concat_arrays([pa.array([-1], codes.type), seen.slice(0, max(len(seen) - 1, 0))]) if len(seen) else seen
-    keep = pc.and_(valid, pc.greater(codes, before))
+    keep = pc.and_(valid, first_occurrences(pc.if_else(valid, email, pa.scalar(None, pa.string()))))
     duplicate_at = pc.indices_nonzero(pc.and_(valid, pc.invert(keep))).to_pylist()
     if duplicate_at:
         where = [_where(i, starts, names) for i in duplicate_at]
@@ -119,8 +113,7 @@ def apply_rules(
             [w[1] for w in where],
         )
         reports.append(dup)
-    del codes, seen, before
-    release_memory()  # the dictionary's hash table
+    release_memory()
 
     columns: dict[str, Any] = {"email": email.filter(keep)}
     del email
@@ -156,6 +149,20 @@ def apply_rules(
         duplicates=len(duplicate_at),
         value_errors=value_errors,
     )
+
+
+def first_occurrences(values: pa.Array[Any]) -> pa.Array[Any]:
+    """True where a value appears for the first time (reading order).  A stable sort puts equal values next to
+    each other in reading order, so the first of each run is the first occurrence; no hash table is built."""
+    n = len(values)
+    if n == 0:
+        return pa.array([], pa.bool_())
+    order = pc.sort_indices(values)
+    ordered = values.take(order)
+    differs = pc.fill_null(pc.not_equal(ordered.slice(1), ordered.slice(0, n - 1)), True)
+    first_in_order = pa.concat_arrays([pa.array([True]), differs])
+    inverse = pc.sort_indices(order)  # `order` is a permutation: sorting it gives its inverse
+    return cast("pa.Array[Any]", first_in_order.take(inverse))
 
 
 def _where(index: int, starts: list[int], names: list[str]) -> tuple[str, int]:
