@@ -9,6 +9,9 @@ import pytest
 
 from local.azurite import Azurite, azurite
 
+# The secret and PII leak probe watches the whole session (tests/leakprobe.py, tests/security/probe.py).
+pytest_plugins = ("tests.leakprobe",)
+
 
 @pytest.fixture(scope="session")
 def azurite_server() -> Iterator[Azurite]:

@@ -6,6 +6,7 @@ from shared.activecampaign.client import ActiveCampaignClient, ClientStats
 from shared.activecampaign.errors import (
     AcAuthError,
     AcBatchInvalid,
+    AcHostRefused,
     AcNotFound,
     AcRateLimited,
     AcRequestRejected,
@@ -20,6 +21,7 @@ __all__ = [
     "AcAuthError",
     "AcBatchInvalid",
     "AcField",
+    "AcHostRefused",
     "AcList",
     "AcNotFound",
     "AcRateLimited",

@@ -26,6 +26,7 @@ from shared.activecampaign.budget import AccountBudget, RequestKind
 from shared.activecampaign.errors import (
     AcAuthError,
     AcBatchInvalid,
+    AcHostRefused,
     AcNotFound,
     AcRateLimited,
     AcRequestRejected,
@@ -36,6 +37,7 @@ from shared.activecampaign.errors import (
 )
 from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
 from shared.config import AcLimits, Secret
+from shared.security.resolver import PrivateAddressRefused
 
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -226,6 +228,13 @@ class ActiveCampaignClient:
                 status = response.status
                 raw = await response.read()
                 retry_after = _retry_after(response.headers.get("Retry-After"))
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, PrivateAddressRefused):
+                raise AcHostRefused(self.host) from None
+            self.stats.transport_errors += 1
+            raise AcTransientError(
+                f"ActiveCampaign account {self.host} did not answer ({type(exc).__name__})"
+            ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.stats.transport_errors += 1
             raise AcTransientError(

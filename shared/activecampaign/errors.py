@@ -105,6 +105,18 @@ class AcAuthError(FatalError):
         self.ac_status = status
 
 
+class AcHostRefused(FatalError):
+    """The account's hostname resolved to a private or internal address (SSRF guard): nothing was sent."""
+
+    code = "activecampaign_host_refused"
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"ActiveCampaign account {host} resolves to a private or internal address: the request was refused. "
+            "Check the connection's REST endpoint hostname."
+        )
+
+
 class AcNotFound(ExportError):
     """AC says the resource does not exist (e.g. a list id)."""
 
@@ -146,6 +158,7 @@ __all__ = [
     "STATUS_TABLE",
     "AcAuthError",
     "AcBatchInvalid",
+    "AcHostRefused",
     "AcNotFound",
     "AcRateLimited",
     "AcRequestRejected",

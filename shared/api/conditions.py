@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import Conflict, CorruptDocument, NotFound, PreconditionFailed
 from shared.storage import DocumentStore, Versioned
 
 M = TypeVar("M", bound=BaseModel)
@@ -75,12 +75,40 @@ async def save(store: DocumentStore[M], name: str, doc: M, current: Versioned[M]
     return await store.replace(name, doc, current.etag), False
 
 
-async def delete(store: DocumentStore[M], name: str, conditions: Conditions) -> Versioned[M]:
-    """Delete `name` if the conditions hold for its current version.  NotFound (404) if it is missing."""
-    current = await store.get(name)
-    conditions.check(store.kind, name, current)
-    await store.delete(name, current.etag)
-    return current
+async def current(store: DocumentStore[M], name: str, *, may_override: bool) -> tuple[Versioned[M] | None, str | None]:
+    """The stored version, or (None, its ETag) when it exists but cannot be read and the caller may replace or
+    delete it anyway (an admin repairing a broken document).  Anyone else gets the CorruptDocument error."""
+    try:
+        return await store.find(name), None
+    except CorruptDocument:
+        if not may_override:
+            raise
+        return None, await store.etag_of(name)
 
 
-__all__ = ["Conditions", "delete", "save"]
+def check_broken(conditions: Conditions, kind: str, name: str, etag: str) -> None:
+    """The If-Match / If-None-Match rules for a document that exists but cannot be read."""
+    if conditions.if_match is not None and "*" not in conditions.if_match and _bare(etag) not in conditions.if_match:
+        raise PreconditionFailed(f"{kind} {name!r} was changed since you read it (its ETag differs)")
+    if conditions.if_none_match is not None:
+        raise PreconditionFailed(f"{kind} {name!r} already exists (If-None-Match)")
+
+
+async def delete(
+    store: DocumentStore[M], name: str, conditions: Conditions, *, may_override: bool = False
+) -> Versioned[M] | None:
+    """Delete `name` if the conditions hold for its current version.  NotFound (404) if it is missing.
+    With `may_override`, a document that cannot be read is deleted too (None is returned)."""
+    found, broken = await current(store, name, may_override=may_override)
+    if broken is not None:
+        check_broken(conditions, store.kind, name, broken)
+        await store.delete(name, broken)
+        return None
+    if found is None:
+        raise NotFound(f"{store.kind} {name!r} does not exist")
+    conditions.check(store.kind, name, found)
+    await store.delete(name, found.etag)
+    return found
+
+
+__all__ = ["Conditions", "check_broken", "current", "delete", "save"]

@@ -106,8 +106,9 @@ async def delete_connection(services: Services, call: Call) -> ApiResult:
             "to another connection first",
             details=[ErrorDetail("exports", ", ".join(users))],
         )
-    removed = await delete(services.connections, name, Conditions.from_headers(call.request.headers))
-    await services.secrets.delete(removed.doc.secret_name)
+    conditions = Conditions.from_headers(call.request.headers)
+    removed = await delete(services.connections, name, conditions, may_override=True)  # admins only (routes)
+    await services.secrets.delete(removed.doc.secret_name if removed else secret_name_for_connection(name))
     logger.info("connection %s deleted", name)
     return ApiResult(204)
 

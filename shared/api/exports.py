@@ -6,7 +6,8 @@ import logging
 from datetime import UTC, datetime
 
 from shared.api.access import require_connection_use, require_export_access, usable_connection
-from shared.api.conditions import Conditions, delete, save
+from shared.api.conditions import Conditions, check_broken, delete, save
+from shared.api.conditions import current as current_version
 from shared.api.export_checks import check_export
 from shared.api.request import Call
 from shared.api.result import ApiResult, etag_header
@@ -23,8 +24,11 @@ async def put_export(services: Services, call: Call) -> ApiResult:
     name = call.name()
     body = call.body(ExportRequest)
     conditions = Conditions.from_headers(call.request.headers)
-    current = await services.exports.find(name)
-    conditions.check("export", name, current)
+    current, broken = await current_version(services.exports, name, may_override=call.principal.is_admin)
+    if broken is not None:
+        check_broken(conditions, "export", name, broken)
+    else:
+        conditions.check("export", name, current)
     if current is not None:  # a contributor may not take over an export on a connection they cannot use
         await require_connection_use(services, call.principal, current.doc.connection, name)
     connection = await usable_connection(services, call.principal, body.connection)
@@ -40,7 +44,10 @@ async def put_export(services: Services, call: Call) -> ApiResult:
             "updated_by": call.who,
         }
     )
-    etag, created = await save(services.exports, name, export, current)
+    if broken is not None:  # an admin replaces a document that could not be read
+        etag, created = await services.exports.replace(name, export, broken), False
+    else:
+        etag, created = await save(services.exports, name, export, current)
     logger.info("export %s %s (%d warnings)", name, "created" if created else "replaced", len(warnings))
     headers = {"ETag": etag_header(etag), "Location": EXPORT_GET.url(name=name)}
     return ApiResult(201 if created else 200, ExportView.of(export, warnings), headers)
@@ -61,8 +68,10 @@ async def list_exports(services: Services, call: Call) -> ApiResult:
 async def delete_export(services: Services, call: Call) -> ApiResult:
     """The document goes first (no new runs start), then the run in flight is cancelled; runs are kept."""
     name = call.name()
-    await require_export_access(services, call.principal, name)
-    await delete(services.exports, name, Conditions.from_headers(call.request.headers))
+    if not call.principal.is_admin:
+        await require_export_access(services, call.principal, name)
+    conditions = Conditions.from_headers(call.request.headers)
+    await delete(services.exports, name, conditions, may_override=call.principal.is_admin)
     canceled = await cancel_active_run(services, name)
     logger.info("export %s deleted (cancelled run: %s)", name, canceled or "none")
     return ApiResult(200, ExportDeleted(name=name, canceled_run_id=canceled))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Final
 
-from shared.activecampaign import AcAuthError, AcRequestRejected, ActiveCampaignClient
+from shared.activecampaign import AcAuthError, AcHostRefused, AcRequestRejected, ActiveCampaignClient
 from shared.config import Secret
 from shared.errors import InvalidInput
 from shared.security import normalise_hostname
@@ -68,6 +68,10 @@ async def verify_key(services: Services, hostname: str, api_key: Secret) -> None
         raise InvalidInput.for_field(
             "apiKey",
             f"ActiveCampaign account {hostname} {reason}: copy the key from Settings > Developer in ActiveCampaign",
+        ) from None
+    except AcHostRefused:
+        raise InvalidInput.for_field(
+            "hostname", f"{hostname} resolves to a private or internal address: use the account's public API hostname"
         ) from None
     except AcRequestRejected:
         raise InvalidInput.for_field(

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_EMAIL_LENGTH: Final = 254
-_SPECIALS: Final = r'"(),:;<>\[\\\]\s'
+_SPECIALS: Final = r'"(),:;<>\[\\\]\s\x00-\x1f\x7f'
 VALID: Final = rf"^[^@{_SPECIALS}]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{{2,}}$"
 
 # The first matching check names the reason (only computed for the few invalid rows).

@@ -61,6 +61,8 @@ def make_plan(
     if leavers.num_rows and rules.contacts.num_rows == 0 and not options.force:
         notes.append(f"the snapshot is empty: nobody was removed ({leavers.num_rows} would have been); use force")
         leavers = leavers.slice(0, 0)
+    if rules.rows_read == 0 and not leavers.num_rows:
+        skipped = "no data: the segment snapshot is empty, so nothing was sent"
     subscribed = state.subscribed
     if leavers.num_rows and not options.force and subscribed:
         share = 100.0 * leavers.num_rows / subscribed

@@ -200,13 +200,25 @@ def _report_rows(emails: Any, outcome: str, reasons: Any, segment: Any, row: Any
     segments = segment if not isinstance(segment, str) else [segment] * n
     return pa.table(
         {
-            "email": pa.array(emails, pa.string()) if isinstance(emails, list) else emails,
+            "email": truncated(pa.array(emails, pa.string()) if isinstance(emails, list) else emails),
             "outcome": pa.array([outcome] * n, pa.string()),
             "reason": pa.array(reasons, pa.string()) if isinstance(reasons, list) else reasons,
             "segment": pa.array(segments, pa.string()) if isinstance(segments, list) else segments,
             "row": pa.array(row, pa.int64()) if isinstance(row, list) else row,
         }
     )
+
+
+REPORT_VALUE_LIMIT: Final = 320  # what the report echoes of a raw value (a 1 MB value breaks CSV readers)
+
+
+def truncated(values: Any) -> Any:
+    """Values longer than REPORT_VALUE_LIMIT cut there, with an ellipsis."""
+    long = pc.greater(pc.utf8_length(values), REPORT_VALUE_LIMIT)
+    if not pc.any(long).as_py():
+        return values
+    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, REPORT_VALUE_LIMIT), pa.scalar("…"), "")
+    return pc.if_else(long, cut, values)
 
 
 __all__ = ["REPORT_SCHEMA", "FieldSpec", "RuleResult", "SegmentInput", "apply_rules", "content_hashes"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 
 from azure.core import MatchConditions
@@ -16,9 +17,11 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 from azure.storage.blob.aio import ContainerClient
 from pydantic import BaseModel
 
-from shared.errors import NotFound, PreconditionFailed
+from shared.errors import CorruptDocument, NotFound, PreconditionFailed
 from shared.models import Run
 from shared.storage import DocumentStore, Versioned
+
+logger = logging.getLogger(__name__)
 
 
 class ActiveRun(BaseModel):
@@ -60,8 +63,15 @@ class RunStore:
             if item.name.endswith("/"):
                 ids.append(name)
         ids.sort(reverse=True)
-        found = await asyncio.gather(*(self._runs.find(self._key(export, i)) for i in ids[:limit]))
-        return [f.doc for f in found if f is not None]
+        found = await asyncio.gather(
+            *(self._runs.find(self._key(export, i)) for i in ids[:limit]), return_exceptions=True
+        )
+        for result in found:
+            if isinstance(result, CorruptDocument):
+                logger.warning("a run record of export %s cannot be read: %s", export, result.message)
+            elif isinstance(result, BaseException):
+                raise result
+        return [f.doc for f in found if isinstance(f, Versioned)]
 
     # -- one active run per export -------------------------------------------------------------
 

@@ -37,23 +37,32 @@ async def scheduled_refresh(services: Services, now: datetime | None = None) -> 
         logger.error("export %s cannot be read and is not scheduled: %s", item.name, item.reason)
     messages: list[str] = []
     for versioned in exports:
-        export = versioned.doc
-        if not export.enabled:
-            continue
-        await _expire_stale(services, export.name, now)
-        due, why = await _due(services, export, now)
-        logger.info("export checked", extra={DIM_EVENT: EVENT_EXPORT_CHECKED, DIM_EXPORT: export.name, "due": due})
-        if not due:
-            logger.debug("export %s not due: %s", export.name, why)
-            continue
         try:
-            started = await start_run(services, export.name, RunOptions(), trigger="schedule")
-        except (Conflict, NotFound):
+            message = await _refresh_one(services, versioned.doc, now)
+        except Exception:
+            logger.exception("the scheduled refresh of export %s failed; the other exports go on", versioned.doc.name)
             continue
-        messages.append(started.message)
-        if export.schedule not in ("refresh", "manual"):
-            await _mark_scheduled(services, export.name, now)
+        if message is not None:
+            messages.append(message)
     return messages
+
+
+async def _refresh_one(services: Services, export: Export, now: datetime) -> str | None:
+    if not export.enabled:
+        return None
+    await _expire_stale(services, export.name, now)
+    due, why = await _due(services, export, now)
+    logger.info("export checked", extra={DIM_EVENT: EVENT_EXPORT_CHECKED, DIM_EXPORT: export.name, "due": due})
+    if not due:
+        logger.debug("export %s not due: %s", export.name, why)
+        return None
+    try:
+        started = await start_run(services, export.name, RunOptions(), trigger="schedule")
+    except (Conflict, NotFound):
+        return None
+    if export.schedule not in ("refresh", "manual"):
+        await _mark_scheduled(services, export.name, now)
+    return started.message
 
 
 async def _due(services: Services, export: Export, now: datetime) -> tuple[bool, str]:

@@ -21,9 +21,9 @@ import pyarrow.ipc as ipc
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from shared.errors import PreconditionFailed
+from shared.errors import CorruptDocument, PreconditionFailed
 
 _STATE_TYPES: dict[str, pa.DataType] = {"email": pa.string(), "hash": pa.binary(8), "status": pa.int8()}
 STATE_SCHEMA: Final = pa.schema(_STATE_TYPES)
@@ -77,7 +77,12 @@ class StateStore:
             data = await downloader.readall()
         except ResourceNotFoundError:
             return StateMeta(), None
-        return StateMeta.model_validate_json(data), str(downloader.properties.etag)
+        try:
+            return StateMeta.model_validate_json(data), str(downloader.properties.etag)
+        except ValidationError:
+            raise CorruptDocument(
+                f"export {export!r}: its state ({self._meta_name(export)}) cannot be read; delete it to resend everyone"
+            ) from None
 
     async def load(self, export: str) -> ExportState:
         meta, etag = await self.load_meta(export)

@@ -49,6 +49,8 @@ def normalise_hostname(raw: str, *, allowed_local: Iterable[str] = ()) -> str:
     text = raw.strip()
     if not text:
         raise _refuse("is required")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        raise _refuse("must not contain control characters")
     if "://" in text:
         parts = urlsplit(text)
         if parts.scheme.lower() not in ("https", "http"):
@@ -97,7 +99,7 @@ def _is_ip_literal(host: str) -> bool:
     try:
         socket.inet_aton(candidate)
         return True
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 

@@ -17,6 +17,10 @@ from aiohttp.resolver import DefaultResolver
 from shared.security.hostname import is_public_address
 
 
+class PrivateAddressRefused(OSError):
+    """A name resolved to a private, loopback, link-local or metadata address: the connection is refused."""
+
+
 class PublicOnlyResolver(AbstractResolver):
     def __init__(self, inner: AbstractResolver | None = None) -> None:
         self._inner = inner or DefaultResolver()
@@ -26,7 +30,7 @@ class PublicOnlyResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         if not results or not all(is_public_address(str(r["host"])) for r in results):
-            raise OSError(f"refused to connect to {host}: it resolves to a private or internal address")
+            raise PrivateAddressRefused(f"refused to connect to {host}: it resolves to a private or internal address")
         return results
 
     async def close(self) -> None:
@@ -36,4 +40,4 @@ class PublicOnlyResolver(AbstractResolver):
         return getattr(self._inner, name)
 
 
-__all__ = ["PublicOnlyResolver"]
+__all__ = ["PrivateAddressRefused", "PublicOnlyResolver"]

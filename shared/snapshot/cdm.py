@@ -61,6 +61,8 @@ def parse_model(raw: bytes, where: str) -> CdmModel:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotError(f"{where} is not valid JSON ({_json_reason(exc)}): re-run the CI export") from None
+    except RecursionError:
+        raise SnapshotError(f"{where} is not valid JSON (nested too deeply): re-run the CI export") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("entities"), list):
         raise SnapshotError(f"{where} has no 'entities' list: it is not a CDM model.json")
     entities: dict[str, CdmEntity] = {}
@@ -151,7 +153,7 @@ def _quote(value: object, where: str) -> str:
 def _encoding(value: object, where: str) -> str:
     try:
         name = codecs.lookup(str(value).strip()).name
-    except LookupError:
+    except (LookupError, ValueError):
         raise SnapshotError(f"{where}: encoding {str(value)[:40]!r} is unknown") from None
     return "utf-8" if name in ("utf-8", "utf-8-sig") else name
 

@@ -21,15 +21,20 @@ SERVICE_LABELS = frozenset({"blob", "dfs"})
 
 def blob_name_for(location: str, *, account: str | None, container: str, root: str, where: str) -> str:
     """The blob name in `container` that `location` points to (`where` names the partition in errors)."""
-    parts = urlsplit(location)
+    try:
+        parts = urlsplit(location)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        raise SnapshotError(f"{where}: location {location[:200]!r} is not a Blob Storage or Data Lake URL") from None
     if not parts.scheme:
         relative = unquote(location).lstrip("/")
         if not relative:
             raise SnapshotError(f"{where}: the location is empty")
+        _no_dot_segments(relative, where)
         return relative if not root or relative.startswith(root + "/") else f"{root}/{relative}"
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
     segments = unquote(parts.path).lstrip("/").split("/")
+    _no_dot_segments("/".join(segments), where)
     if scheme in ("abfs", "abfss"):
         loc_container, loc_account = parts.username or "", host.split(".", 1)[0]
         blob = "/".join(segments)
@@ -52,6 +57,12 @@ def blob_name_for(location: str, *, account: str | None, container: str, root: s
             "SNAPSHOT_CONTAINER at the storage Customer Insights exports to"
         )
     return blob
+
+
+def _no_dot_segments(path: str, where: str) -> None:
+    """'.' and '..' segments could point outside the snapshot folder: refused."""
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise SnapshotError(f"{where}: a partition location must not contain '.' or '..' path segments")
 
 
 def _is_path_style(host: str) -> bool:

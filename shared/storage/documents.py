@@ -71,6 +71,13 @@ class DocumentStore(Generic[M]):
             raise NotFound(f"{self.kind} {name!r} does not exist") from None
         return Versioned(self._parse(name, data), str(downloader.properties.etag))
 
+    async def etag_of(self, name: str) -> str | None:
+        """The stored version's ETag, readable or not (None if the document does not exist)."""
+        try:
+            return str((await self._container.get_blob_client(self.blob_name(name)).get_blob_properties()).etag)
+        except ResourceNotFoundError:
+            return None
+
     async def find(self, name: str) -> Versioned[M] | None:
         try:
             return await self.get(name)

@@ -1,0 +1,203 @@
+"""pytest plugin: the secret and PII leak probe, on for the whole session (tests/conftest.py enables it).
+
+At configure time it makes the emulator's default API key recognisable, installs the taps
+(tests/security/probe.py: a root log handler at DEBUG, an in-memory span exporter, and
+hooks on HTTP responses, queue sends, ExportError, ActiveCampaignClient, sample snapshots
+and Azurite shutdown) and attaches the session's probe.  The suite's last test
+(tests/security/test_zz_leak_verdict.py, moved to the end) asserts 0 hits; a hit found
+after it (an Azurite stopped at session teardown) still fails the session, with the
+hits listed in the terminal summary.  `session_probe()` and `session_taps()` give tests
+access (the self-tests attach a probe of their own).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from tests.security.probe import LogTap, Probe, Taps, decoded, scan_storage
+
+FINAL_MARKER: Final = "leakprobe_final"
+EMULATOR_KEY: Final = f"leakprobe-ac-key-{secrets.token_hex(16)}"
+_taps: Taps | None = None
+_probe: Probe | None = None
+_scanned_spans = 0
+
+
+def session_taps() -> Taps:
+    assert _taps is not None, "the leak probe is not installed (tests/conftest.py enables tests.leakprobe)"
+    return _taps
+
+
+def session_probe() -> Probe:
+    assert _probe is not None, "the leak probe is not installed (tests/conftest.py enables tests.leakprobe)"
+    return _probe
+
+
+def finish_session_scan() -> Probe:
+    """Search the spans finished since the last call and every Azurite still running; the session's probe."""
+    global _scanned_spans
+    taps, probe = session_taps(), session_probe()
+    spans = taps.spans.get_finished_spans()
+    probe.observe_spans(spans[_scanned_spans:])
+    _scanned_spans = len(spans)
+    taps.scan_running_storage(probe)
+    return probe
+
+
+def _ledger_keys() -> Iterable[str]:
+    import sys
+
+    leaks = sys.modules.get("tests.api.leaks")
+    return set(leaks.LEDGER.keys) if leaks is not None else set()
+
+
+def _wrap(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    original = getattr(owner, name)
+    wrapped = make(original)
+    functools.update_wrapper(wrapped, original)
+    setattr(owner, name, wrapped)
+
+
+def _install_spans(taps: Taps) -> None:
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(taps.spans))
+
+
+def _install_hooks(taps: Taps, probe: Probe) -> None:
+    import azure.functions as func
+    from azure.storage.queue import QueueClient as SyncQueueClient
+    from azure.storage.queue.aio import QueueClient
+
+    import local.activecampaign_emulator.config as emulator_config
+    import local.azurite
+    import local.sample_data
+    import local.sample_data.upload
+    from shared.activecampaign.client import ActiveCampaignClient
+    from shared.errors import ExportError
+
+    emulator_config.DEFAULT_API_KEY = probe.register_key(EMULATOR_KEY)  # every EmulatorConfig() gets it
+
+    def response(original: Callable[..., None]) -> Callable[..., None]:
+        def init(self: func.HttpResponse, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            head = f"{self.status_code}\n" + "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+            taps.observe("response", f"HTTP {self.status_code}", head.encode() + b"\n\n" + (self.get_body() or b""))
+
+        return init
+
+    def queue_send(original: Callable[..., Any], *, is_async: bool) -> Callable[..., Any]:
+        def note(client: Any, content: object) -> None:
+            text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+            taps.observe("queue", f"sent to {client.queue_name}", text + "\n" + decoded(text))
+
+        async def send_async(self: Any, content: object, *args: Any, **kwargs: Any) -> Any:
+            note(self, content)
+            return await original(self, content, *args, **kwargs)
+
+        def send(self: Any, content: object, *args: Any, **kwargs: Any) -> Any:
+            note(self, content)
+            return original(self, content, *args, **kwargs)
+
+        return send_async if is_async else send
+
+    def export_error(original: Callable[..., None]) -> Callable[..., None]:
+        def init(self: ExportError, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            details = "\n".join(f"{d.field}: {d.message}" for d in self.details)
+            taps.observe("exception", type(self).__name__, f"{self.message}\n{details}")
+
+        return init
+
+    def ac_client(original: Callable[..., None]) -> Callable[..., None]:
+        def init(self: ActiveCampaignClient, *args: Any, **kwargs: Any) -> None:
+            api_key = kwargs.get("api_key")
+            if api_key is not None:
+                probe.register_key(api_key.reveal())
+            original(self, *args, **kwargs)
+
+        return init
+
+    def sample_upload(original: Callable[..., Any]) -> Callable[..., Any]:
+        async def write(container: Any, sample: Any, *args: Any, **kwargs: Any) -> Any:
+            probe.register_emails(sample.table.column("Email").to_pylist())
+            return await original(container, sample, *args, **kwargs)
+
+        return write
+
+    def azurite_start(original: Callable[..., Any]) -> Callable[..., Any]:
+        def start(self: local.azurite.Azurite, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            taps.running_storage[id(self)] = lambda: self.connection_string
+            return result
+
+        return start
+
+    def azurite_stop(original: Callable[..., None]) -> Callable[..., None]:
+        def stop(self: local.azurite.Azurite, *args: Any, **kwargs: Any) -> None:
+            running = self.process is not None and self.process.poll() is None
+            if taps.running_storage.pop(id(self), None) is not None and running:
+                scan_storage(taps.probes, self.connection_string, f"azurite:{self.blob_port}")
+            original(self, *args, **kwargs)
+
+        return stop
+
+    _wrap(func.HttpResponse, "__init__", response)
+    _wrap(QueueClient, "send_message", functools.partial(queue_send, is_async=True))
+    _wrap(SyncQueueClient, "send_message", functools.partial(queue_send, is_async=False))
+    _wrap(ExportError, "__init__", export_error)
+    _wrap(ActiveCampaignClient, "__init__", ac_client)
+    _wrap(local.sample_data.upload, "write_snapshot", sample_upload)
+    local.sample_data.write_snapshot = local.sample_data.upload.write_snapshot  # the package re-exports it
+    _wrap(local.azurite.Azurite, "start", azurite_start)
+    _wrap(local.azurite.Azurite, "stop", azurite_stop)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _taps, _probe
+    config.addinivalue_line("markers", f"{FINAL_MARKER}: the leak probe's verdict; runs after every other test")
+    if _taps is not None:
+        return
+    _taps, _probe = Taps(), Probe("session", key_sources=[_ledger_keys])
+    _taps.probes.append(_probe)
+    root = logging.getLogger()
+    root.addHandler(LogTap(_taps))
+    root.setLevel(logging.DEBUG)
+    _install_spans(_taps)
+    _install_hooks(_taps, _probe)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    last = [item for item in items if item.get_closest_marker(FINAL_MARKER)]
+    items[:] = [item for item in items if not item.get_closest_marker(FINAL_MARKER)] + last
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _probe is None:
+        return
+    if finish_session_scan().verdict() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _probe is None:
+        return
+    probe = finish_session_scan()
+    if probe.verdict():
+        terminalreporter.section("leak probe", red=True)
+        terminalreporter.line(probe.report())
+
+
+__all__ = ["EMULATOR_KEY", "FINAL_MARKER", "finish_session_scan", "session_probe", "session_taps"]

@@ -1,0 +1,269 @@
+"""The session-wide leak probe: what it watches, what it looks for, and what it found.
+
+What it looks for (a `Probe` holds both):
+- API keys: the recognisable key every emulator gets by default (patched in at session start),
+  every key tests/api invents (its ledger), every key an `ActiveCampaignClient` is built with,
+  and any key a test registers.  Keys shorter than `KEY_MIN_LENGTH` are not tracked (the
+  emulator's own unit tests use keys like "t").  A key is matched as a substring, when the
+  text is seen; a key registered later is not searched for in what was seen before it.
+- Sample emails: every email of every sample snapshot written with local.sample_data
+  (normalised: trimmed, lowercased).  Email-like tokens seen in logs, spans and exception
+  texts are kept, so a sample written later still counts.
+
+Where it looks (the `Taps`, installed once per process, report to every attached probe):
+- log: every record of every logger (a root handler at DEBUG), as message, arguments,
+  exception text, stack and extra fields;
+- span: every finished span (an InMemorySpanExporter on the SDK TracerProvider): name,
+  attributes, events and their attributes, status text, links;
+- response: every azure.functions.HttpResponse the app builds (status, headers, body);
+- queue: every message sent with the Storage queue SDK (as sent and base64-decoded);
+- exception: every ExportError's message and details, when it is constructed;
+- blob / queue: every blob and every message left in each Azurite when it stops
+  (Arrow IPC blobs are decompressed first; poison queues are queues like any other).
+Keys are searched for everywhere; sample emails only where PII must not go (log, span, exception).
+The AC emulator's loggers and the tests' own loggers are not the product and are not watched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+KEY_MIN_LENGTH: Final = 12
+IGNORED_LOGGERS: Final = ("local.activecampaign_emulator", "tests.")
+PII_CHANNELS: Final = frozenset({"log", "span", "exception"})
+EMAIL_STOP: Final = frozenset("@<>()[]{},;:\"'`=/\\|")
+EMAIL_DOMAIN: Final = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])")
+MAX_LOCAL: Final = 254
+STANDARD_RECORD_FIELDS: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+PEEK_LIMIT: Final = 32
+
+
+@dataclass(frozen=True)
+class Hit:
+    what: str  # "key" or "email"
+    channel: str  # log, span, response, queue, exception, blob
+    where: str  # logger name, span name, queue or blob name, ...
+
+    def __str__(self) -> str:
+        return f"{self.what} in {self.channel}: {self.where}"
+
+
+@dataclass
+class Probe:
+    """Keys and emails to look for, and every place one was found."""
+
+    name: str
+    key_sources: list[Callable[[], Iterable[str]]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    hits: list[Hit] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)  # channel -> texts observed
+    _tokens: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # email-like token -> {(channel, where)}
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def register_key(self, key: str) -> str:
+        if len(key) >= KEY_MIN_LENGTH:
+            self.keys.add(key)
+        return key
+
+    def register_emails(self, emails: Iterable[str | None]) -> None:
+        self.emails.update(e.strip().lower() for e in emails if e and "@" in e)
+
+    def all_keys(self) -> set[str]:
+        found = set(self.keys)
+        for source in self.key_sources:
+            found.update(k for k in source() if len(k) >= KEY_MIN_LENGTH)
+        return found
+
+    def observe(self, channel: str, where: str, data: str | bytes) -> None:
+        """Search one text (or bytes) seen in `channel` for every key, and keep its email-like tokens."""
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        found = [Hit("key", channel, where) for key in self.all_keys() if key.encode() in raw]
+        with self._lock:
+            self.seen[channel] = self.seen.get(channel, 0) + 1
+            self.hits.extend(h for h in found if h not in self.hits)
+            if channel in PII_CHANNELS:
+                text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+                for token in email_tokens(text):
+                    self._tokens.setdefault(token.lower(), set()).add((channel, where))
+
+    def observe_spans(self, spans: Iterable[ReadableSpan]) -> None:
+        for span in spans:
+            self.observe("span", span.name, span_text(span))
+
+    def verdict(self) -> list[Hit]:
+        """Every hit so far: keys where they were seen, and sample emails among the tokens kept."""
+        with self._lock:
+            emails = [Hit("email", c, w) for t, places in self._tokens.items() if t in self.emails for c, w in places]
+            return [*self.hits, *(h for h in emails if h not in self.hits)]
+
+    def report(self) -> str:
+        hits = self.verdict()
+        counts = ", ".join(f"{c}={n}" for c, n in sorted(self.seen.items())) or "nothing"
+        lines = [f"leak probe {self.name!r}: {len(hits)} hit(s); watched {counts}"]
+        lines += [f"  - {hit}" for hit in hits]
+        return "\n".join(lines)
+
+
+def email_tokens(text: str) -> list[str]:
+    """Email-like tokens, in time linear in the text (a regex with an unbounded local part backtracks
+    quadratically over long runs of characters, such as a 1 MB field)."""
+    found: list[str] = []
+    at = text.find("@")
+    while at != -1:
+        left = at
+        while left > 0 and at - left < MAX_LOCAL and not text[left - 1].isspace() and text[left - 1] not in EMAIL_STOP:
+            left -= 1
+        domain = EMAIL_DOMAIN.match(text, at + 1)
+        if domain and left < at:
+            found.append(text[left : domain.end()])
+        at = text.find("@", at + 1)
+    return found
+
+
+def record_text(record: logging.LogRecord) -> str:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not hide the arguments
+        message = str(record.msg)
+    parts = [message, repr(record.args)]
+    if record.exc_info:
+        parts.append(logging.Formatter().formatException(record.exc_info))
+    if record.exc_text:
+        parts.append(record.exc_text)
+    if record.stack_info:
+        parts.append(record.stack_info)
+    parts.extend(f"{k}={v!r}" for k, v in record.__dict__.items() if k not in STANDARD_RECORD_FIELDS)
+    return "\n".join(parts)
+
+
+def span_text(span: ReadableSpan) -> str:
+    parts = [span.name, repr(dict(span.attributes or {}))]
+    parts.extend(f"{event.name} {dict(event.attributes or {})!r}" for event in span.events)
+    parts.extend(repr(dict(link.attributes or {})) for link in span.links)
+    if span.status.description:
+        parts.append(span.status.description)
+    return "\n".join(parts)
+
+
+def decoded(text: str) -> str:
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return ""
+
+
+def expand_blob(data: bytes) -> bytes:
+    """Arrow IPC files are zstd-compressed: rewrite them uncompressed, so their strings can be searched."""
+    if not data.startswith(b"ARROW1"):
+        return data
+    try:
+        table = ipc.open_file(pa.BufferReader(data)).read_all()
+    except pa.ArrowException:
+        return data
+    sink = pa.BufferOutputStream()
+    with ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return data + sink.getvalue().to_pybytes()
+
+
+def scan_storage(probes: Iterable[Probe], connection_string: str, label: str) -> None:
+    """Every blob and every queue message (poison queues included) in one storage account."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+    targets = list(probes)
+    with BlobServiceClient.from_connection_string(connection_string) as blobs:
+        for container in blobs.list_containers():
+            client = blobs.get_container_client(container.name)
+            for blob in client.list_blobs():
+                try:
+                    data = expand_blob(client.download_blob(blob.name).readall())
+                except ResourceNotFoundError:
+                    continue
+                for probe in targets:
+                    probe.observe("blob", f"{label}:{container.name}/{blob.name}", data)
+    with QueueServiceClient.from_connection_string(connection_string) as queues:
+        for queue in queues.list_queues():
+            queue_client = queues.get_queue_client(queue.name)
+            for text in _queue_texts(queue_client):
+                for probe in targets:
+                    probe.observe("queue", f"{label}:{queue.name}", text + "\n" + decoded(text))
+
+
+def _queue_texts(client: Any) -> list[str]:
+    count = client.get_queue_properties().approximate_message_count or 0
+    if count <= PEEK_LIMIT:
+        return [str(m.content) for m in client.peek_messages(max_messages=PEEK_LIMIT)]
+    return [str(m.content) for m in client.receive_messages(max_messages=count, visibility_timeout=30)]
+
+
+class LogTap(logging.Handler):
+    def __init__(self, taps: Taps) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._taps = taps
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(IGNORED_LOGGERS) or not self._taps.probes:
+            return
+        text = record_text(record)
+        for probe in self._taps.probes:
+            probe.observe("log", record.name, text)
+
+
+@dataclass
+class Taps:
+    """The process's instruments; each observation goes to every attached probe."""
+
+    probes: list[Probe] = field(default_factory=list)
+    spans: InMemorySpanExporter = field(default_factory=InMemorySpanExporter)
+    running_storage: dict[int, Callable[[], str]] = field(default_factory=dict)  # id -> connection string
+
+    def observe(self, channel: str, where: str, data: str | bytes) -> None:
+        for probe in self.probes:
+            probe.observe(channel, where, data)
+
+    @contextlib.contextmanager
+    def attached(self, probe: Probe) -> Iterator[Probe]:
+        """Attach a probe for a while (the self-tests); spans already finished are searched too."""
+        self.probes.append(probe)
+        try:
+            yield probe
+        finally:
+            self.probes.remove(probe)
+
+    def scan_spans(self, probe: Probe) -> None:
+        probe.observe_spans(self.spans.get_finished_spans())
+
+    def scan_running_storage(self, probe: Probe) -> None:
+        for connection_string in list(self.running_storage.values()):
+            scan_storage([probe], connection_string(), "azurite")
+
+
+__all__ = [
+    "KEY_MIN_LENGTH",
+    "Hit",
+    "LogTap",
+    "Probe",
+    "Taps",
+    "decoded",
+    "email_tokens",
+    "expand_blob",
+    "record_text",
+    "scan_storage",
+    "span_text",
+]
