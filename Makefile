@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PROFILES ?= 100000
 SCENARIO ?= all
+PYTEST_WORKERS ?= 2
 
 .PHONY: deps lint typecheck test unit up demo bench fmt clean
 
@@ -30,7 +31,7 @@ typecheck: deps
 	$(BIN)/mypy
 
 test: deps lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Only the pytest part (no lint or type check), for quick iterations: make unit PYTEST_ARGS="-k host"
 unit: deps

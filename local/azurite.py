@@ -26,10 +26,19 @@ ACCOUNT_KEY: Final = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: the sockets stay bound until all are chosen, so none is handed out twice."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -54,6 +63,7 @@ class Azurite:
     table_port: int
     location: Path | None = None
     log_path: Path | None = None
+    pick_ports: bool = False  # the ports were picked free: another process may take one first, then retry
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -65,6 +75,17 @@ class Azurite:
         )
 
     def start(self, timeout_s: float = 30.0) -> Azurite:
+        attempts = 3 if self.pick_ports else 1
+        for attempt in range(attempts):
+            try:
+                return self._start(timeout_s)
+            except RuntimeError:  # it exited at once: a port was taken between choosing and binding
+                if attempt == attempts - 1:
+                    raise
+                self.blob_port, self.queue_port, self.table_port = free_ports(3)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _start(self, timeout_s: float) -> Azurite:
         if not AZURITE_BIN.exists():
             raise RuntimeError(f"{AZURITE_BIN} is missing: run `npm ci` (make deps does it)")
         args = [
@@ -119,7 +140,7 @@ class Azurite:
     def restart(self) -> None:
         """Stop and start again on the same ports (data survives only with a location)."""
         self.stop()
-        self.start()
+        self._start(30.0)
 
     def __enter__(self) -> Azurite:
         return self if self.process is not None else self.start()
@@ -132,13 +153,15 @@ def azurite(
     *, blob_port: int = 0, queue_port: int = 0, location: Path | None = None, log_path: Path | None = None
 ) -> Azurite:
     """An Azurite description on the given ports (0 = a free one).  Call .start() or use `with`."""
+    blob, queue, table = free_ports(3)
     return Azurite(
-        blob_port=blob_port or free_port(),
-        queue_port=queue_port or free_port(),
-        table_port=free_port(),
+        blob_port=blob_port or blob,
+        queue_port=queue_port or queue,
+        table_port=table,
         location=location,
         log_path=log_path,
+        pick_ports=not (blob_port or queue_port),
     )
 
 
-__all__ = ["ACCOUNT", "ACCOUNT_KEY", "Azurite", "azurite", "free_port", "wait_for_port"]
+__all__ = ["ACCOUNT", "ACCOUNT_KEY", "Azurite", "azurite", "free_port", "free_ports", "wait_for_port"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,6 +12,16 @@ from local.azurite import Azurite, azurite
 
 # The secret and PII leak probe watches the whole session (tests/leakprobe.py, tests/security/probe.py).
 pytest_plugins = ("tests.leakprobe",)
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """In-process stand-in hosts put app settings into os.environ (as the worker sees them); whatever a test
+    leaves there is undone, so tests do not depend on their order."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -184,10 +187,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if not item.get_closest_marker(FINAL_MARKER)] + last
 
 
+# Under pytest-xdist every worker runs its own probe.  Each writes its verdict to a folder the controller
+# made (LEAKPROBE_VERDICTS, inherited by the workers), and the controller fails the session on any hit, so
+# a leak in a worker that did not run the verdict test still fails the run.
+VERDICTS_ENV: Final = "LEAKPROBE_VERDICTS"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_worker(session.config) and session.config.pluginmanager.hasplugin("xdist"):
+        os.environ.setdefault(VERDICTS_ENV, tempfile.mkdtemp(prefix="leakprobe-"))
+
+
+def _worker_reports() -> list[str]:
+    folder = os.environ.get(VERDICTS_ENV)
+    if not folder or not Path(folder).is_dir():
+        return []
+    return [p.read_text() for p in sorted(Path(folder).glob("*.txt")) if p.read_text().strip()]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _probe is None:
         return
-    if finish_session_scan().verdict() and session.exitstatus == pytest.ExitCode.OK:
+    probe = finish_session_scan()
+    if _is_worker(session.config):
+        folder = os.environ.get(VERDICTS_ENV)
+        if folder:
+            worker = session.config.workerinput["workerid"]  # type: ignore[attr-defined]
+            Path(folder, f"{worker}.txt").write_text(probe.report() if probe.verdict() else "")
+    failed = bool(probe.verdict()) or bool(_worker_reports())
+    if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -195,9 +227,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _probe is None:
         return
     probe = finish_session_scan()
-    if probe.verdict():
+    reports = ([probe.report()] if probe.verdict() else []) + _worker_reports()
+    if reports:
         terminalreporter.section("leak probe", red=True)
-        terminalreporter.line(probe.report())
+        for report in reports:
+            terminalreporter.line(report)
 
 
 __all__ = ["EMULATOR_KEY", "FINAL_MARKER", "finish_session_scan", "session_probe", "session_taps"]
