@@ -3,6 +3,7 @@
 from shared.activecampaign.budget import AccountBudget, BudgetRegistry, RequestKind
 from shared.activecampaign.bulk import ImportResult, Rejection, import_contacts
 from shared.activecampaign.client import ActiveCampaignClient, ClientStats
+from shared.activecampaign.delivery import Delivery, deliver, request_groups
 from shared.activecampaign.errors import (
     AcAuthError,
     AcBatchInvalid,
@@ -34,6 +35,7 @@ __all__ = [
     "BudgetRegistry",
     "ClientStats",
     "ContactFields",
+    "Delivery",
     "ImportInfo",
     "ImportResult",
     "Rejection",
@@ -42,5 +44,7 @@ __all__ = [
     "bulk_body",
     "classify",
     "contact_payload",
+    "deliver",
     "import_contacts",
+    "request_groups",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shared.activecampaign.delivery import NOT_IMPORTED
 from shared.pipeline.checkpoint import Checkpoint, ShardCounts
-from shared.pipeline.sender import NOT_IMPORTED
 from shared.pipeline.shards import Op, Outcome
 
 OPTED_OUT_REASON = "unsubscribed from the list in ActiveCampaign; not re-subscribed"

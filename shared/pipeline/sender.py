@@ -19,8 +19,8 @@ from typing import Final
 
 import pyarrow as pa
 
-from shared.activecampaign import AcNotFound, ActiveCampaignClient, batch_ranges, import_contacts
-from shared.activecampaign.payload import fits_alone
+from shared.activecampaign import AcNotFound, ActiveCampaignClient, import_contacts
+from shared.activecampaign.delivery import request_groups
 from shared.config import AcLimits
 from shared.errors import FatalError, RetriableError
 from shared.pipeline.checkpoint import BatchRecord, Checkpoint, CheckpointStore
@@ -29,11 +29,6 @@ from shared.pipeline.shards import Op, shard_payloads
 logger = logging.getLogger(__name__)
 MAX_RESUBMISSIONS: Final = 2
 MAX_OPT_OUT_LOOKUPS: Final = 25  # per shard: each costs two requests of the account's budget
-NOT_IMPORTED: Final = (
-    "ActiveCampaign did not import this contact (excluded, bounced, previously unsubscribed from the list, "
-    "or over the plan's contact limit)"
-)
-TOO_LARGE: Final = "the contact is larger than ActiveCampaign's 400 KB bulk-import request limit"
 
 StopCheck = Callable[[], Awaitable[str | None]]
 
@@ -71,19 +66,9 @@ class ShardSender:
 
     def batches(self) -> list[list[int]]:
         """Shard rows per request, the same every time for the same shard."""
-        sizes = [len(p) for p in self._payloads]
-        sendable: list[int] = []
-        for row, size in enumerate(sizes):
-            if fits_alone(size, self._limits.bulk_max_bytes):
-                sendable.append(row)
-            else:
-                self.checkpoint.local_rejects[row] = TOO_LARGE
-        ranges = batch_ranges(
-            [sizes[r] for r in sendable],
-            max_count=self._limits.bulk_max_contacts,
-            max_bytes=self._limits.bulk_max_bytes,
-        )
-        return [sendable[a:b] for a, b in ranges]
+        groups, refused = request_groups(self._payloads, self._limits)
+        self.checkpoint.local_rejects.update(refused)
+        return groups
 
     async def run(self) -> None:
         batches = self.batches()
@@ -214,4 +199,4 @@ class ShardSender:
             await self._store.save(self.checkpoint)
 
 
-__all__ = ["NOT_IMPORTED", "LaneLost", "ShardSender"]
+__all__ = ["LaneLost", "ShardSender"]
