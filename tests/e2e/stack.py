@@ -124,6 +124,30 @@ class Stack:
     async def report(self, export: str, run_id: str) -> list[dict[str, str]]:
         return await self.api.report(export, run_id)
 
+    def workers(self, functions: tuple[str, ...] = ("shard_worker",)) -> StandInHost:
+        """Another in-process host on the same settings, running only `functions` (start it with `async with`)."""
+        return StandInHost(
+            function_app.app,
+            self.settings,
+            HostConfig(queues=FAST_QUEUES),
+            functions=list(functions),
+            enable_http=False,
+            enable_timers=False,
+        )
+
+    async def restart_host(self, functions: list[str]) -> None:
+        """Replace the host (and its HTTP API) with one that runs only `functions`."""
+        await self.host.stop()
+        self.host = StandInHost(
+            function_app.app,
+            self.settings,
+            HostConfig(queues=FAST_QUEUES),
+            functions=functions,
+            http_port=0,
+            enable_timers=False,
+        )
+        await self.host.start()
+
     async def inspect(self, path: str) -> Any:
         """The emulator's /_emulator/ inspection routes."""
         async with self.http.get(f"{self.emulator.url}/_emulator/{path.lstrip('/')}") as response:

@@ -7,26 +7,14 @@ import pyarrow.compute as pc
 from azure.storage.queue.aio import QueueClient
 
 import function_app
-from local.host import HostConfig, StandInHost, index_app
+from local.host import index_app
 from local.sample_data import Sample, SampleOptions, generate, mutate
 from shared.names import FINALIZE_POISON_QUEUE, FINALIZE_QUEUE
-from tests.e2e.stack import FAST_QUEUES, Stack
+from tests.e2e.stack import Stack
 from tests.helpers import eventually
 
 MIRROR = {"syncMode": "mirror", "leaverAction": "unsubscribe"}
 ALL_FUNCTIONS = [spec.name for spec in index_app(function_app.app)]
-
-
-async def start_host(stack: Stack, functions: list[str]) -> StandInHost:
-    host = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=functions,
-        http_port=0,
-        enable_timers=False,
-    )
-    return await host.start()
 
 
 def writes(stack: Stack) -> dict[str, int]:
@@ -246,8 +234,7 @@ async def test_a_crash_between_sending_and_committing_state_never_loses_a_change
     change = mutate(sample, seed=7, change_rate=0.03, add_rate=0.0, remove_rate=0.0)
     await stack.write_sample(change.sample)
     # the finaliser is down: the changes reach AC, but the state is never committed
-    await stack.host.stop()
-    stack.host = await start_host(stack, [n for n in ALL_FUNCTIONS if n != "finalizer"])
+    await stack.restart_host([n for n in ALL_FUNCTIONS if n != "finalizer"])
     run_id = await stack.start_run("crashy")
 
     async def sent() -> bool:
@@ -266,8 +253,7 @@ async def test_a_crash_between_sending_and_committing_state_never_loses_a_change
     failed = await stack.wait_run("crashy", run_id)
     assert failed["status"] == "Failed" and "finishing the run failed" in failed["error"]["message"]
 
-    await stack.host.stop()
-    stack.host = await start_host(stack, ALL_FUNCTIONS)
+    await stack.restart_host(ALL_FUNCTIONS)
     before = writes(stack)
     run = await stack.run("crashy")
     assert run["status"] == "Succeeded", run

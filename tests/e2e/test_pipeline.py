@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Any
 
 import pyarrow.compute as pc
 import pytest
@@ -106,22 +105,8 @@ async def test_two_exports_to_one_account_stay_inside_its_budget(stack: Stack) -
     assert 0 < bulk["count"] <= bulk["allowed"]  # never above what the account's bucket allowed
 
 
-async def test_a_duplicated_shard_message_is_harmless(stack: Stack, tmp_path: Any) -> None:
-    await stack.host.stop()  # restart without the shard worker, so the shard messages wait in the queue
-    import function_app
-    from local.host import HostConfig, StandInHost
-    from tests.e2e.stack import FAST_QUEUES
-
-    planner_host = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=ALL_BUT_SHARDS,
-        http_port=0,
-        enable_timers=False,
-    )
-    await planner_host.start()
-    stack.host = planner_host
+async def test_a_duplicated_shard_message_is_harmless(stack: Stack) -> None:
+    await stack.restart_host(ALL_BUT_SHARDS)  # without the shard worker, so the shard messages wait in the queue
     await stack.connect()
     await stack.create_export("dup")
     _, answer = await stack.write_sample(SampleOptions(profiles=1200, seed=9, partitions=1))
@@ -135,15 +120,7 @@ async def test_a_duplicated_shard_message_is_harmless(stack: Stack, tmp_path: An
         messages = await queue.peek_messages(max_messages=32)
         for message in messages:  # every shard message, twice
             await queue.send_message(message.content)
-    workers = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=["shard_worker"],
-        enable_http=False,
-        enable_timers=False,
-    )
-    async with workers:
+    async with stack.workers():
         run = await stack.wait_run("dup", run_id, 90)
     assert run["status"] == "Succeeded", run
     assert run["counts"]["confirmed"] == answer.expected_unique  # counted once, not twice
@@ -224,20 +201,7 @@ async def test_an_api_key_revoked_mid_run_fails_the_run_without_hammering(stack:
 
 
 async def test_a_poisoned_shard_fails_the_run_naming_the_shard(stack: Stack) -> None:
-    await stack.host.stop()
-    import function_app
-    from local.host import HostConfig, StandInHost
-    from tests.e2e.stack import FAST_QUEUES
-
-    stack.host = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=ALL_BUT_SHARDS,
-        http_port=0,
-        enable_timers=False,
-    )
-    await stack.host.start()
+    await stack.restart_host(ALL_BUT_SHARDS)
     await stack.connect()
     await stack.create_export("poisoned")
     await stack.write_sample(SampleOptions(profiles=1200, seed=7, partitions=1))
@@ -250,15 +214,7 @@ async def test_a_poisoned_shard_fails_the_run_naming_the_shard(stack: Stack) -> 
     await eventually(planned, timeout=30)
     async with stack.container("runs") as runs:  # shard 1's file is damaged: every attempt fails
         await runs.upload_blob(f"poisoned/{run_id}/shards/00001.arrow", b"not an arrow file", overwrite=True)
-    workers = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=["shard_worker"],
-        enable_http=False,
-        enable_timers=False,
-    )
-    async with workers:
+    async with stack.workers():
         run = await stack.wait_run("poisoned", run_id, 90)
     assert run["status"] == "Failed", run
     assert "shard 1" in run["error"]["message"] and "poison" in run["error"]["message"]

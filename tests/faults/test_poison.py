@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-import function_app
-from local.host import HostConfig, StandInHost
 from local.sample_data import SampleOptions
 from shared.names import RUNS_CONTAINER
 from shared.pipeline.shards import read_table
-from tests.e2e.stack import ALL_BUT_SHARDS, FAST_QUEUES, Stack
+from tests.e2e.stack import ALL_BUT_SHARDS, Stack
 from tests.faults.checks import assert_rows_accounted, write_sample
 from tests.helpers import eventually
 
@@ -41,15 +39,7 @@ async def test_a_shard_that_always_fails_is_poisoned_and_fails_the_run_naming_it
         # shard 1 breaks for good: its file, or its checkpoint (as if written by an incompatible version)
         damaged_blob = shard_file if damaged == "shard file" else f"poisoned/{run_id}/shards/00001.ckpt.json"
         await runs.upload_blob(damaged_blob, b"{}", overwrite=True)
-    workers = StandInHost(
-        function_app.app,
-        stack.settings,
-        HostConfig(queues=FAST_QUEUES),
-        functions=["shard_worker"],
-        enable_http=False,
-        enable_timers=False,
-    )
-    async with workers:
+    async with stack.workers():
         run = await stack.wait_run("poisoned", run_id, timeout=10)
 
     assert run["status"] == "Failed", run
