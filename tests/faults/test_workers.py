@@ -133,7 +133,9 @@ async def test_the_planner_killed_mid_plan_is_planned_again_and_the_run_complete
         first.kill()
 
     assert_delivered(run, stack, answer)
-    assert 0 < written_at_kill < run["shards"]["total"]
+    # The kill lands after the first shard file and before the run left Planning: usually with part of the
+    # shard files written, sometimes with all of them written but none queued. Both must replan to one delivery.
+    assert 0 < written_at_kill <= run["shards"]["total"]
     assert run["shards"]["done"] == run["shards"]["total"]
     assert max(stack.emulator.state.write_counts().values()) == 1  # planned twice, sent once
     await assert_writes_explained(stack, "replanned", run_id)
