@@ -247,9 +247,17 @@ async def test_a_crash_between_sending_and_committing_state_never_loses_a_change
         QueueClient.from_connection_string(conn, FINALIZE_QUEUE) as queue,
         QueueClient.from_connection_string(conn, FINALIZE_POISON_QUEUE) as poison,
     ):
-        async for message in queue.receive_messages():  # it failed every time: to the poison queue
-            await poison.send_message(message.content)
-            await queue.delete_message(message)
+
+        async def poisoned() -> bool:
+            # the last shard's worker queues the finaliser just after it records the shard as done
+            moved = False
+            async for message in queue.receive_messages():  # it failed every time: to the poison queue
+                await poison.send_message(message.content)
+                await queue.delete_message(message)
+                moved = True
+            return moved
+
+        await eventually(poisoned, timeout=30)
     failed = await stack.wait_run("crashy", run_id)
     assert failed["status"] == "Failed" and "finishing the run failed" in failed["error"]["message"]
 
