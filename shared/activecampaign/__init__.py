@@ -2,7 +2,7 @@
 
 from shared.activecampaign.budget import AccountBudget, BudgetRegistry, RequestKind
 from shared.activecampaign.bulk import ImportResult, Rejection, import_contacts
-from shared.activecampaign.client import ActiveCampaignClient, ClientStats
+from shared.activecampaign.client import ActiveCampaignClient
 from shared.activecampaign.delivery import Delivery, deliver, request_groups
 from shared.activecampaign.errors import (
     AcAuthError,
@@ -17,6 +17,7 @@ from shared.activecampaign.errors import (
 )
 from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
 from shared.activecampaign.payload import ContactFields, batch_ranges, bulk_body, contact_payload
+from shared.activecampaign.stats import ClientStats
 
 __all__ = [
     "AcAuthError",

@@ -10,12 +10,9 @@ followed (a key must not travel to another host).
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -36,7 +33,9 @@ from shared.activecampaign.errors import (
     parse_failure_reasons,
 )
 from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
+from shared.activecampaign.stats import ClientStats
 from shared.config import AcLimits, Secret
+from shared.retry_after import retry_after_seconds
 from shared.security.resolver import PrivateAddressRefused
 
 logger = logging.getLogger(__name__)
@@ -44,24 +43,6 @@ Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_RATE_LIMIT_PAUSE_S = 5.0  # when AC's rate-limit answer carries no Retry-After
 PAGE_SIZE = 100
 BACKOFF = wait_exponential_jitter(multiplier=0.25, max=20.0, jitter=0.5)  # 0.25, 0.5, 1, 2 ... 20 s (+ jitter)
-
-
-@dataclass
-class ClientStats:
-    """What one client saw; shards report these in their summary line and metrics."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    transport_errors: int = 0
-
-    def merge(self, other: ClientStats) -> None:
-        self.requests += other.requests
-        self.retries += other.retries
-        self.rate_limited += other.rate_limited
-        self.by_status.update(other.by_status)
-        self.transport_errors += other.transport_errors
 
 
 class ActiveCampaignClient:
@@ -227,15 +208,10 @@ class ActiveCampaignClient:
             ) as response:
                 status = response.status
                 raw = await response.read()
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, PrivateAddressRefused):
-                raise AcHostRefused(self.host) from None
-            self.stats.transport_errors += 1
-            raise AcTransientError(
-                f"ActiveCampaign account {self.host} did not answer ({type(exc).__name__})"
-            ) from None
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, PrivateAddressRefused):
+                raise AcHostRefused(self.host) from None
             self.stats.transport_errors += 1
             raise AcTransientError(
                 f"ActiveCampaign account {self.host} did not answer ({type(exc).__name__})"
@@ -252,7 +228,8 @@ class ActiveCampaignClient:
             return status, parsed
         if action is Action.RATE_LIMITED:
             self.stats.rate_limited += 1
-            pause = min(retry_after if retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE_S, self._max_pause)
+            wanted = retry_after if retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE_S
+            pause = min(wanted, self._limits.max_retry_after_s)
             self._budget.pause(pause)
             logger.info("activecampaign %s rate limited (%d); pausing the account %.1fs", self.host, status, pause)
             raise AcRateLimited(f"ActiveCampaign account {self.host} is rate limiting requests", retry_after=0.0)
@@ -274,16 +251,12 @@ class ActiveCampaignClient:
             return (state.seconds_since_start or 0.0) > self._limits.poll_timeout_s
         return bool(stop_after_attempt(self._limits.max_attempts)(state))
 
-    @property
-    def _max_pause(self) -> float:
-        return self._limits.max_retry_after_s
-
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, AcRateLimited):
             return 0.0  # the account-wide pause already holds every request back
         if isinstance(exc, AcTransientError) and exc.retry_after is not None:
-            return min(exc.retry_after, self._max_pause)
+            return min(exc.retry_after, self._limits.max_retry_after_s)
         backoff: float = BACKOFF(state)
         return backoff
 
@@ -298,22 +271,6 @@ def _json(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None  # AC sometimes answers 403 with no content type or body
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: an integer, or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _int(value: Any, default: int) -> int:

@@ -32,6 +32,7 @@ from azure.core.exceptions import (
 )
 
 from shared.errors import ExportError, FatalError, RetriableError
+from shared.retry_after import retry_after_seconds
 from shared.secrets.provider import secret_not_found
 
 # 409: the vault is still finishing an earlier delete of the same name ("ObjectIsBeingDeleted").
@@ -89,11 +90,7 @@ def _vault_code(exc: HttpResponseError) -> str:
 
 def _retry_after(exc: HttpResponseError) -> float | None:
     headers = getattr(exc.response, "headers", None)
-    raw = headers.get("Retry-After") if isinstance(headers, Mapping) else None
-    try:
-        return max(0.0, float(raw)) if raw else None
-    except ValueError:
-        return None
+    return retry_after_seconds(headers.get("Retry-After")) if isinstance(headers, Mapping) else None
 
 
 __all__ = ["RETRIABLE_STATUSES", "VAULT_ROLE", "translate_vault_error", "vault_errors"]
