@@ -136,15 +136,11 @@ async def get_contact(request: web.Request) -> web.Response:
     if contact is None:
         return not_found("Subscriber", request.match_info["id"])
     base = base_url(request)
-    lists = [
-        contact_list_json(contact, acl, st, base, status_as_string=True)
-        for acl, st in emu.state.memberships(contact.id)
-    ]
     body = {
         "contactAutomations": [],
         "contactData": [],
         "contactGoals": [],
-        "contactLists": lists,
+        "contactLists": _memberships_json(emu, contact, base),
         "deals": [],
         "fieldValues": field_values_json(contact),
         "geoAddresses": [],
@@ -160,12 +156,15 @@ async def get_contact_lists(request: web.Request) -> web.Response:
     contact = _contact_from_path(emu, request)
     if contact is None:
         return not_found("Subscriber", request.match_info["id"])
-    base = base_url(request)
-    items = [
+    return json_response({"contactLists": _memberships_json(emu, contact, base_url(request))})
+
+
+def _memberships_json(emu: Emulator, contact: Contact, base: str) -> list[dict[str, Any]]:
+    """The contact's list memberships as AC shows them on a contact (status as a string)."""
+    return [
         contact_list_json(contact, acl, st, base, status_as_string=True)
         for acl, st in emu.state.memberships(contact.id)
     ]
-    return json_response({"contactLists": items})
 
 
 def _apply_fields(emu: Emulator, contact: Contact, body: dict[str, Any], now: float) -> None:
