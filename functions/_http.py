@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import azure.functions as func
 
@@ -21,6 +23,21 @@ from shared.services import get_services
 logger = logging.getLogger(__name__)
 JSON = "application/json"
 CORRELATION_HEADER = "X-Correlation-Id"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def http_function(bp: func.Blueprint, route: Route) -> Callable[[F], F]:
+    """Register an HTTP trigger for `route` (its function name, path and method come from the routes table).
+
+    Anonymous at the Functions level: App Service Authentication (Easy Auth) is in front in Azure.
+    """
+
+    def register(fn: F) -> F:
+        trigger = bp.route(route=route.path, methods=[route.method], auth_level=func.AuthLevel.ANONYMOUS)
+        named: F = bp.function_name(route.function_name)(trigger(fn))
+        return named
+
+    return register
 
 
 def api_request(req: func.HttpRequest) -> ApiRequest:
@@ -90,4 +107,4 @@ def internal_error(route: Route, exc: BaseException) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body), status_code=500, headers=headers, mimetype=JSON)
 
 
-__all__ = ["api_request", "error_response", "internal_error", "response", "serve"]
+__all__ = ["api_request", "error_response", "http_function", "internal_error", "response", "serve"]

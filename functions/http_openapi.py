@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import serve
+from functions._http import http_function, serve
 from shared.api import get_openapi
 from shared.api.routes import OPENAPI
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
-@bp.function_name(OPENAPI.function_name)
-@bp.route(route=OPENAPI.path, methods=[OPENAPI.method], auth_level=func.AuthLevel.ANONYMOUS)
+@http_function(bp, OPENAPI)
 async def openapi(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(req, OPENAPI, get_openapi)
