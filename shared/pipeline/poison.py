@@ -7,12 +7,12 @@ import logging
 from shared.errors import CorruptDocument, FatalError
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_QUEUE, DIM_RUN, DIM_SHARD, EVENT_MESSAGE_POISONED
 from shared.models import RunError, RunStatus
-from shared.pipeline.checkpoint import Checkpoint, CheckpointStore
+from shared.pipeline.checkpoint import Checkpoint
 from shared.pipeline.finish import end_run
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
-from shared.pipeline.shards import Op, outcome_name, outcome_table, write_table
-from shared.pipeline.worker import complete_shard, fail_run
+from shared.pipeline.shards import Op
+from shared.pipeline.worker import checkpoint_store, complete_shard, fail_run, record_outcome
 from shared.services import Services
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,7 @@ async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -
     _announce(queue, msg.export, msg.run_id, msg.shard)
     reason = f"shard {msg.shard} failed on every delivery attempt and was moved to {queue}"
     await fail_run(services, msg, FatalError(reason))
-    path = services.runs.path
-    store = CheckpointStore(services.runs_container, path(msg.export, msg.run_id, f"shards/{msg.shard:05d}.ckpt.json"))
+    store = checkpoint_store(services, msg)
     try:
         checkpoint = await store.load(msg.shard)
     except CorruptDocument:  # what poisoned the shard: what AC confirmed is unknown, so nothing counts as sent
@@ -44,11 +43,8 @@ async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -
     if not checkpoint.done:
         shards = (await services.runs.get(msg.export, msg.run_id)).doc.shards
         rows, op = shards.sizes[msg.shard], Op(shards.ops[msg.shard])  # the shard file itself may be unreadable
-        codes, reasons, counts = shard_outcomes(rows, checkpoint, op, f"not sent: {reason}")
-        outcome = outcome_table(codes, reasons)
-        await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)
-        checkpoint.counts, checkpoint.failed, checkpoint.done = counts, True, True
-        await store.save(checkpoint)
+        outcomes = shard_outcomes(rows, checkpoint, op, f"not sent: {reason}")
+        await record_outcome(services, msg, store, checkpoint, outcomes, failed=True)
     await complete_shard(services, msg, checkpoint)
 
 

@@ -97,6 +97,10 @@ def outcome_name(index: int) -> str:
     return f"shards/{index:05d}.outcome.arrow"
 
 
+def checkpoint_name(index: int) -> str:
+    return f"shards/{index:05d}.ckpt.json"
+
+
 def to_ipc(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, table.schema, options=IPC_OPTIONS) as writer:
@@ -136,6 +140,7 @@ __all__ = [
     "Op",
     "Outcome",
     "PayloadSpec",
+    "checkpoint_name",
     "from_ipc",
     "outcome_name",
     "outcome_table",

@@ -18,13 +18,21 @@ from shared.errors import FatalError, NotFound
 from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
 from shared.metrics import record_ac_responses, record_shard
 from shared.models import Run, RunError
-from shared.names import FINALIZE_QUEUE
+from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.checkpoint import Checkpoint, CheckpointStore, ShardCounts
 from shared.pipeline.lane import LaneBusy
 from shared.pipeline.messages import FinalizeMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
 from shared.pipeline.sender import ShardSender
-from shared.pipeline.shards import outcome_name, outcome_table, read_table, shard_name, shard_op, write_table
+from shared.pipeline.shards import (
+    checkpoint_name,
+    outcome_name,
+    outcome_table,
+    read_table,
+    shard_name,
+    shard_op,
+    write_table,
+)
 from shared.services import Services
 from shared.storage.lease import LeaseBusy, RenewingLease
 
@@ -71,6 +79,40 @@ def stop_reason(run: Run) -> str | None:
     return None
 
 
+async def run_shard(services: Services, msg: ShardMessage) -> None:
+    """Process the shard; if its account's lane is busy, send the message back, delayed (it does not spin)."""
+    try:
+        await process_shard(services, msg)
+    except LaneBusy as busy:
+        again = msg.model_copy(update={"lane_waits": msg.lane_waits + 1})
+        await services.enqueue(SHARD_QUEUE, again.to_json(), delay_s=busy.retry_after)
+
+
+def _blob_path(services: Services, msg: ShardMessage, name: str) -> str:
+    return services.runs.path(msg.export, msg.run_id, name)
+
+
+def checkpoint_store(services: Services, msg: ShardMessage) -> CheckpointStore:
+    return CheckpointStore(services.runs_container, _blob_path(services, msg, checkpoint_name(msg.shard)))
+
+
+async def record_outcome(
+    services: Services,
+    msg: ShardMessage,
+    store: CheckpointStore,
+    checkpoint: Checkpoint,
+    outcomes: tuple[list[int], list[str | None], ShardCounts],
+    *,
+    failed: bool,
+) -> None:
+    """Write the shard's per-row outcomes, then mark its checkpoint done with the counts (in that order)."""
+    codes, reasons, counts = outcomes
+    outcome_path = _blob_path(services, msg, outcome_name(msg.shard))
+    await write_table(services.runs_container, outcome_path, outcome_table(codes, reasons))
+    checkpoint.counts, checkpoint.failed, checkpoint.done = counts, failed, True
+    await store.save(checkpoint)
+
+
 async def process_shard(services: Services, msg: ShardMessage) -> None:
     started = time.perf_counter()
     try:
@@ -80,11 +122,10 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
         return
     if run.status.final:
         return
-    path = services.runs.path
-    store = CheckpointStore(services.runs_container, path(msg.export, msg.run_id, f"shards/{msg.shard:05d}.ckpt.json"))
+    store = checkpoint_store(services, msg)
     checkpoint = await store.load(msg.shard)
     if not checkpoint.done:
-        shard_blob = services.runs_container.get_blob_client(path(msg.export, msg.run_id, shard_name(msg.shard)))
+        shard_blob = services.runs_container.get_blob_client(_blob_path(services, msg, shard_name(msg.shard)))
         lease = RenewingLease(shard_blob, services.settings.lane_lease_s)
         try:
             await lease.acquire()
@@ -116,8 +157,7 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
 async def _send(
     services: Services, msg: ShardMessage, run: Run, checkpoint: Checkpoint, store: CheckpointStore
 ) -> None:
-    path = services.runs.path
-    table = await read_table(services.runs_container, path(msg.export, msg.run_id, shard_name(msg.shard)))
+    table = await read_table(services.runs_container, _blob_path(services, msg, shard_name(msg.shard)))
     op = shard_op(table)
     watch = RunWatch(services, msg.export, msg.run_id)
     stopped = stop_reason(run)
@@ -149,7 +189,8 @@ async def _send(
                 await lane.leave()
                 retries, rate_limited = client.stats.retries, client.stats.rate_limited
                 record_ac_responses(msg.export, msg.account_host, client.stats.by_status)
-    codes, reasons, counts = shard_outcomes(table.num_rows, checkpoint, op, stopped)
+    outcomes = shard_outcomes(table.num_rows, checkpoint, op, stopped)
+    counts = outcomes[2]
     counts.retries, counts.rate_limited, counts.lane_wait_s = retries, rate_limited, lane_wait
     record_shard(
         msg.export,
@@ -158,12 +199,7 @@ async def _send(
         seconds=time.perf_counter() - sending_started,
         lane_wait_s=lane_wait,
     )
-    outcome = outcome_table(codes, reasons)
-    await write_table(services.runs_container, path(msg.export, msg.run_id, outcome_name(msg.shard)), outcome)
-    checkpoint.counts = counts
-    checkpoint.failed = fatal
-    checkpoint.done = True
-    await store.save(checkpoint)
+    await record_outcome(services, msg, store, checkpoint, outcomes, failed=fatal)
 
 
 async def fail_run(services: Services, msg: ShardMessage, error: FatalError) -> None:
@@ -204,4 +240,13 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
         await services.enqueue(FINALIZE_QUEUE, message.to_json())
 
 
-__all__ = ["RunWatch", "complete_shard", "fail_run", "process_shard", "stop_reason"]
+__all__ = [
+    "RunWatch",
+    "checkpoint_store",
+    "complete_shard",
+    "fail_run",
+    "process_shard",
+    "record_outcome",
+    "run_shard",
+    "stop_reason",
+]
