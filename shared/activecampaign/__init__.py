@@ -15,7 +15,7 @@ from shared.activecampaign.errors import (
     AcTransientError,
     classify,
 )
-from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo
+from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo, fields_named
 from shared.activecampaign.payload import ContactFields, batch_ranges, bulk_body, contact_payload
 from shared.activecampaign.stats import ClientStats
 
@@ -46,6 +46,7 @@ __all__ = [
     "classify",
     "contact_payload",
     "deliver",
+    "fields_named",
     "import_contacts",
     "request_groups",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -38,6 +38,16 @@ class AcField:
         )
 
 
+def fields_named(fields: Sequence[AcField], wanted: str) -> list[AcField]:
+    """The custom fields a mapping names: the one with that id, else every field with that title.
+
+    Titles match trimmed and case-insensitively; the caller decides what more than one match means.
+    """
+    key = wanted.strip()
+    by_id = [f for f in fields if f.id == key]
+    return by_id or [f for f in fields if f.title.strip().casefold() == key.casefold()]
+
+
 @dataclass(frozen=True)
 class ImportInfo:
     """GET /import/info: `status` is None while AC still answers `false` (the first second or so)."""
@@ -65,4 +75,4 @@ class ImportInfo:
         )
 
 
-__all__ = ["TERMINAL_BATCH_STATUSES", "AcField", "AcList", "AcUser", "ImportInfo"]
+__all__ = ["TERMINAL_BATCH_STATUSES", "AcField", "AcList", "AcUser", "ImportInfo", "fields_named"]

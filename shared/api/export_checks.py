@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Final
 
-from shared.activecampaign import AcAuthError, AcField, AcNotFound, ActiveCampaignClient
+from shared.activecampaign import AcAuthError, AcField, AcNotFound, ActiveCampaignClient, fields_named
 from shared.errors import ErrorDetail, InvalidInput, SnapshotError
 from shared.models import AttributeMapping, ExportRequest
 from shared.services import Services
@@ -54,13 +54,10 @@ async def check_list(client: ActiveCampaignClient, list_id: int) -> list[ErrorDe
 
 
 def check_custom_fields(fields: list[AcField], mapping: AttributeMapping) -> list[ErrorDetail]:
-    by_id = {f.id: f for f in fields}
     details: list[ErrorDetail] = []
     for index, item in enumerate(mapping.custom_fields):
         wanted = item.field.strip()
-        if wanted in by_id:
-            continue
-        titled = [f for f in fields if f.title.casefold() == wanted.casefold()]
+        titled = fields_named(fields, wanted)
         if len(titled) == 1:
             continue
         where = f"mapping.customFields.{index}.field"

@@ -16,7 +16,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from shared.activecampaign import AcField, AcNotFound, ActiveCampaignClient
+from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
@@ -190,17 +190,14 @@ async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[
     if not export.mapping.custom_fields:
         return []
     available = await client.fields()
-    by_id = {f.id: f for f in available}
     specs: list[FieldSpec] = []
     for mapping in export.mapping.custom_fields:
-        match: AcField | None = by_id.get(mapping.field.strip())
-        if match is None:
-            titled = [f for f in available if f.title.strip().lower() == mapping.field.strip().lower()]
-            match = titled[0] if len(titled) == 1 else None
-        if match is None:
+        found = fields_named(available, mapping.field)
+        if len(found) != 1:
             raise FatalError(
                 f"custom field {mapping.field!r} (for attribute {mapping.attribute}) is not in ActiveCampaign"
             )
+        match = found[0]
         specs.append(FieldSpec(attribute=mapping.attribute, field_id=int(match.id), field_type=match.type))
     return specs
 
