@@ -16,10 +16,10 @@ from typing import Any, Final
 
 import aiohttp
 
+from shared.events import FINAL_STATUSES
 from shared.security import encode_principal
 
 ADMIN: Final = encode_principal("admin@example.test", "Admin")
-FINAL_STATUSES: Final = frozenset({"Succeeded", "PartiallySucceeded", "Failed", "Canceled", "Skipped"})
 
 
 class ApiError(AssertionError):

@@ -14,7 +14,7 @@ are the only places that translate these into responses or re-raises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -136,10 +136,6 @@ class SnapshotError(FatalError):
     status = 422
 
 
-def details_from_mapping(errors: Mapping[str, str]) -> list[ErrorDetail]:
-    return [ErrorDetail(k, v) for k, v in errors.items()]
-
-
 __all__ = [
     "ConfigurationError",
     "Conflict",
@@ -156,5 +152,4 @@ __all__ = [
     "SecretNotFound",
     "SnapshotError",
     "Unauthenticated",
-    "details_from_mapping",
 ]

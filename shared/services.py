@@ -19,7 +19,7 @@ from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueServiceClient
 
 from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
-from shared.config import Secret, Settings
+from shared.config import AcLimits, Secret, Settings
 from shared.models import Connection, Export
 from shared.names import ALL_CONTAINERS, ALL_QUEUES, CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
 from shared.pipeline.lane import LaneRegistry
@@ -85,14 +85,15 @@ class Services:
         scheme = "http" if hostname.lower() in self.settings.allowed_local_ac_hosts else "https"
         return f"{scheme}://{hostname}/api/3"
 
-    def ac_client(self, hostname: str, api_key: Secret) -> ActiveCampaignClient:
+    def ac_client(self, hostname: str, api_key: Secret, limits: AcLimits | None = None) -> ActiveCampaignClient:
+        """A client for the account; every client of one account shares its budget (and this process's session)."""
         return ActiveCampaignClient(
             self.http(),
             host=hostname,
             base_url=self.account_base_url(hostname),
             api_key=api_key,
             budget=self.budgets.for_host(hostname),
-            limits=self.settings.ac,
+            limits=limits or self.settings.ac,
         )
 
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:

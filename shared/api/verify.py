@@ -48,14 +48,7 @@ def verification_client(services: Services, hostname: str, api_key: Secret) -> A
         timeout_s=min(services.settings.ac.timeout_s, VERIFY_TIMEOUT_S),
         poll_timeout_s=VERIFY_RATE_LIMIT_WAIT_S,
     )
-    return ActiveCampaignClient(
-        services.http(),
-        host=hostname,
-        base_url=services.account_base_url(hostname),
-        api_key=api_key,
-        budget=services.budgets.for_host(hostname),
-        limits=limits,
-    )
+    return services.ac_client(hostname, api_key, limits)
 
 
 async def verify_key(services: Services, hostname: str, api_key: Secret) -> None:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared import events
 from shared.models.base import ApiModel, Document
 from shared.models.connection import PrincipalRecord
 
@@ -31,9 +32,7 @@ class RunStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset(
-    {RunStatus.SUCCEEDED, RunStatus.PARTIALLY_SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.SKIPPED}
-)
+FINAL_STATUSES = frozenset(RunStatus(s) for s in events.FINAL_STATUSES)
 
 
 class RunOptions(ApiModel):

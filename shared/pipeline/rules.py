@@ -20,10 +20,10 @@ import pyarrow.compute as pc
 from shared.memory import release_memory
 from shared.models import AttributeMapping
 from shared.pipeline.emails import normalise, reason_for, validity
+from shared.pipeline.shards import STANDARD_COLUMNS
 from shared.pipeline.values import blank_to_null, format_values
 from shared.snapshot import SnapshotRows
 
-STANDARD: Final = ("first_name", "last_name", "phone")
 HASH_SEPARATOR: Final = "\x1f"
 NULL_MARK: Final = "\x00"
 _REPORT_TYPES: dict[str, pa.DataType] = {
@@ -117,7 +117,7 @@ def apply_rules(
 
     columns: dict[str, Any] = {"email": email.filter(keep)}
     del email
-    for target, attribute in zip(STANDARD, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
+    for target, attribute in zip(STANDARD_COLUMNS, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
         n = columns["email"].__len__()
         columns[target] = blank_to_null(raw[attribute].filter(keep)) if attribute else pa.nulls(n, pa.string())
     value_errors = 0

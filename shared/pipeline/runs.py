@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.errors import Conflict, NotFound
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_RUN, EVENT_RUN_STARTED
-from shared.models import PrincipalRecord, Run, RunOptions, RunStatus, RunTimings, new_run_id
+from shared.models import PrincipalRecord, Run, RunOptions, RunTimings, new_run_id
 from shared.pipeline.messages import RunMessage
 from shared.services import Services
 from shared.tracing import current_traceparent, run_trace
@@ -105,10 +105,6 @@ async def open_report(services: Services, export_name: str, run_id: str) -> Asyn
         state = "has no report" if run.status.final else f"is {run.status.value}; its report is written when it ends"
         raise NotFound(f"run {run_id!r} {state}") from None
     return downloader.chunks()
-
-
-def is_in_flight(run: Run) -> bool:
-    return run.status not in (RunStatus.QUEUED,) and not run.status.final
 
 
 __all__ = [

@@ -101,10 +101,11 @@ def checkpoint_name(index: int) -> str:
     return f"shards/{index:05d}.ckpt.json"
 
 
-def to_ipc(table: pa.Table) -> bytes:
+def to_ipc(table: pa.Table, max_chunksize: int | None = None) -> bytes:
+    """Arrow IPC file bytes, zstd-compressed."""
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, table.schema, options=IPC_OPTIONS) as writer:
-        writer.write_table(table)
+        writer.write_table(table, max_chunksize=max_chunksize)
     data: bytes = sink.getvalue().to_pybytes()
     return data
 
@@ -120,8 +121,8 @@ def from_ipc(data: bytes, columns: Sequence[str] | None = None) -> pa.Table:
     return table.select(list(columns))
 
 
-async def write_table(container: ContainerClient, blob: str, table: pa.Table) -> None:
-    await container.upload_blob(blob, to_ipc(table), overwrite=True)
+async def write_table(container: ContainerClient, blob: str, table: pa.Table, max_chunksize: int | None = None) -> None:
+    await container.upload_blob(blob, to_ipc(table, max_chunksize), overwrite=True)
 
 
 async def read_table(container: ContainerClient, blob: str, columns: Sequence[str] | None = None) -> pa.Table:

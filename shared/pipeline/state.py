@@ -17,17 +17,16 @@ from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.errors import CorruptDocument, PreconditionFailed
+from shared.pipeline.shards import from_ipc, write_table
 
 _STATE_TYPES: dict[str, pa.DataType] = {"email": pa.string(), "hash": pa.binary(8), "status": pa.int8()}
 STATE_SCHEMA: Final = pa.schema(_STATE_TYPES)
-IPC_OPTIONS: Final = ipc.IpcWriteOptions(compression="zstd")
 
 
 class ListStatus(IntEnum):
@@ -89,17 +88,12 @@ class StateStore:
         if not meta.contacts_blob:
             return ExportState(empty_state(), meta, etag)
         downloader = await self._container.download_blob(meta.contacts_blob)
-        data = await downloader.readall()
-        table = ipc.open_file(pa.BufferReader(data)).read_all()
-        return ExportState(table.cast(STATE_SCHEMA), meta, etag)
+        return ExportState(from_ipc(await downloader.readall()).cast(STATE_SCHEMA), meta, etag)
 
     async def save(self, export: str, state: ExportState, table: pa.Table, meta: StateMeta) -> str:
         """Write a new contacts file, then switch meta.json to it (refused if meta changed since load)."""
         name = f"exports/{export}/contacts-{meta.last_run_id or 'initial'}.arrow"
-        sink = pa.BufferOutputStream()
-        with ipc.new_file(sink, STATE_SCHEMA, options=IPC_OPTIONS) as writer:
-            writer.write_table(table.cast(STATE_SCHEMA), max_chunksize=65536)
-        await self._container.upload_blob(name, sink.getvalue().to_pybytes(), overwrite=True)
+        await write_table(self._container, name, table.cast(STATE_SCHEMA), max_chunksize=65536)
         new_meta = meta.model_copy(update={"contacts_blob": name, "rows": table.num_rows})
         etag = await self.save_meta(export, new_meta, state.etag)
         if state.meta.contacts_blob and state.meta.contacts_blob != name:
