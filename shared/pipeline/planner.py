@@ -29,7 +29,7 @@ from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rul
 from shared.pipeline.shards import Op, PayloadSpec, shard_name, shard_table, write_table
 from shared.pipeline.state import StateStore
 from shared.services import Services
-from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot, resolve_attribute
+from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot
 from shared.stages import Stages
 from shared.tracing import current_traceparent
 
@@ -203,11 +203,8 @@ async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[
 
 
 async def _read(services: Services, snapshot: SegmentSnapshot, export: Export) -> SegmentInput:
-    wanted = export.mapping.attributes()
-    actual = [resolve_attribute(snapshot, name) for name in wanted]
-    rows = await read_snapshot(services.snapshot_container, snapshot, actual)
-    rows.table = rows.table.rename_columns(wanted)
-    return SegmentInput(snapshot.entity, rows)
+    rows = await read_snapshot(services.snapshot_container, snapshot, export.mapping.attributes())
+    return SegmentInput(snapshot.entity, rows)  # columns named as the mapping names them
 
 
 def _with_notes(reason: str, plan: Plan) -> str:
