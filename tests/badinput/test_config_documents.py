@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from tests.badinput.conftest import CSV_FOLDER_FILE, model_json, put_files
 from tests.e2e.stack import Stack
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -144,11 +145,18 @@ async def test_a_broken_connection_fails_its_exports_runs_with_a_reason_and_is_l
 async def refresh_starts(stack: Stack, export: str) -> dict[str, Any]:
     """Fire the scheduled refresh once; the run it started for `export`, when it is final."""
     await stack.host.run_function("refresh_timer")
-    await stack.host.wait_idle(quiet_s=1.0)  # the planner has taken any run message the timer sent
     status, runs = await stack.call("GET", f"/exports/{export}/runs")
     assert status == 200 and runs["items"], f"the refresh started no run of {export}"
-    assert runs["items"][0]["status"] != "Queued", "the run was recorded but its message was never sent"
-    return await stack.wait_run(export, runs["items"][0]["id"])
+    run_id = runs["items"][0]["id"]
+
+    async def taken() -> bool:  # the planner took the run message the timer sent
+        return (await stack.api.get_run(export, run_id))["status"] != "Queued"
+
+    try:
+        await eventually(taken, timeout=30)
+    except AssertionError:
+        raise AssertionError("the run was recorded but its message was never sent") from None
+    return await stack.wait_run(export, run_id)
 
 
 async def test_the_scheduled_refresh_skips_broken_exports_and_starts_the_good_ones(broken: Stack) -> None:

@@ -195,7 +195,7 @@ async def test_an_api_key_revoked_mid_run_fails_the_run_without_hammering(stack:
     # no hammering: only requests already in flight (a send and its polls per running shard) met the 403,
     # and nothing was sent once the run knew
     assert 0 < len(forbidden) <= 24
-    assert max(forbidden) - min(forbidden) < 2.0
+    assert max(forbidden) - min(forbidden) < 5.0
     assert not [a for a in arrivals if a["t"] > max(forbidden) + 0.5]  # then AC heard nothing more
     assert outcome_sum(run["counts"]) == run["counts"]["profilesRead"]
 

@@ -44,13 +44,13 @@ async def test_a_key_revoked_mid_run_fails_it_fast_naming_the_account_and_stops_
     assert host in run["error"]["message"] and "API key" in run["error"]["message"], run["error"]
     report = await stack.report("revoked", run_id)
     assert stack.emulator.api_key not in str(run) + str(report)
-    assert ended_after < 10  # failed at once, not after retries
+    assert ended_after < 20  # failed at once, not after retries
     arrivals = (await stack.inspect("arrivals"))["arrivals"]
     forbidden = [a["t"] for a in arrivals_with(arrivals, 403)]
     # no hammering: a 403 only for what was already in flight (12 shards x (4 sends + their polls)), in one
     # short burst, and AC heard nothing more once the run knew
     assert 0 < len(forbidden) <= 12 * 6
-    assert max(forbidden) - min(forbidden) < 2.0
+    assert max(forbidden) - min(forbidden) < 5.0
     assert [a for a in arrivals if a["t"] > max(forbidden) + 0.5] == []
     assert_rows_accounted(run, answer)
     counts = run["counts"]

@@ -40,7 +40,7 @@ async def test_a_shard_that_always_fails_is_poisoned_and_fails_the_run_naming_it
         damaged_blob = shard_file if damaged == "shard file" else f"poisoned/{run_id}/shards/00001.ckpt.json"
         await runs.upload_blob(damaged_blob, b"{}", overwrite=True)
     async with stack.workers():
-        run = await stack.wait_run("poisoned", run_id, timeout=10)
+        run = await stack.wait_run("poisoned", run_id, timeout=90)
 
     assert run["status"] == "Failed", run
     message = run["error"]["message"]
