@@ -43,12 +43,9 @@ class Emulator:
         self.faults.arm_storm(self.origin)
         self.gc_watch = GcWatch()
 
-    def now(self) -> float:
-        return self.clock()
-
-    def since_start(self, t: float | None = None) -> float:
+    def since_start(self) -> float:
         """Seconds since start/reset on the emulator clock (the time base of every inspection log)."""
-        return (self.clock() if t is None else t) - self.origin
+        return self.clock() - self.origin
 
     def is_valid_key(self, key: str | None) -> bool:
         return key is not None and key in self.config.api_keys and key not in self.config.revoked_keys

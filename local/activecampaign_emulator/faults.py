@@ -49,8 +49,7 @@ class Faults:
         if "stall_bulk_after" in changed:
             self.stall_accepted = 0
             if config.stall_bulk_after is None:  # cleared: hung requests proceed
-                self._release.set()
-                self._release = asyncio.Event()
+                self.release_all()
 
     def arm_storm(self, now: float) -> None:
         config = self._config
@@ -119,6 +118,6 @@ class Faults:
         self.rng.seed(self._config.fault_seed)
 
     def release_all(self) -> None:
-        """Let every hung bulk import go on (used at shutdown)."""
+        """Let every hung bulk import go on (at shutdown, or when the stall is cleared)."""
         self._release.set()
         self._release = asyncio.Event()

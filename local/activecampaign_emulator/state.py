@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
 from local.activecampaign_emulator.model import FIELD_TYPES, AcList, Contact, CustomField, Tag
@@ -89,11 +89,6 @@ class AccountState:
         """A write with `email` reached an existing contact: keep or update the stored case."""
         if self._config.email_case == "last":
             contact.email = email
-
-    def iter_contacts(self, start_id: int = 1) -> Iterator[Contact]:
-        for contact in self.contacts[max(1, start_id) :]:
-            if contact is not None:
-                yield contact
 
     def write_count(self, email: str) -> int:
         contact = self.contact(email)

@@ -68,13 +68,12 @@ def _split(
         text = "; ".join(dict.fromkeys(r.reason for r in reasons)) or "refused by ActiveCampaign"
         result.rejected.append(Rejection(group[0], text))
         return
-    indexed = [r for r in reasons if r.index is not None]
-    base.learn([r.index for r in indexed if r.index is not None], len(group))
+    indexed = [(r.index, r.reason) for r in reasons if r.index is not None]
+    base.learn([index for index, _ in indexed], len(group))
     suspects: dict[int, str] = {}
-    for reason in indexed:
-        assert reason.index is not None
-        for pos in base.positions(reason.index, len(group)):
-            suspects.setdefault(pos, reason.reason)
+    for index, text in indexed:
+        for pos in base.positions(index, len(group)):
+            suspects.setdefault(pos, text)
     if not suspects or len(suspects) == len(group):
         middle = len(group) // 2
         pending.extend([group[:middle], group[middle:]])

@@ -74,7 +74,7 @@ class ActiveCampaignClient:
     async def verify_credentials(self) -> AcUser:
         """GET /users/me: the cheapest call that proves the key works for this account."""
         _, body = await self._call("GET", "/users/me")
-        user = body.get("user", {}) if isinstance(body, Mapping) else {}
+        user = _get(body, "user", {})
         return AcUser(id=str(user.get("id", "")), username=str(user.get("username", "")))
 
     async def get_list(self, list_id: str | int) -> AcList:
@@ -90,9 +90,9 @@ class ActiveCampaignClient:
         offset = 0
         while True:
             _, body = await self._call("GET", "/fields", params={"limit": PAGE_SIZE, "offset": offset})
-            page = body.get("fields", []) if isinstance(body, Mapping) else []
+            page = _get(body, "fields", [])
             found.extend(AcField.from_json(f) for f in page)
-            total = _int(body.get("meta", {}).get("total") if isinstance(body, Mapping) else None, len(found))
+            total = _int(_get(_get(body, "meta", {}), "total", None), len(found))
             offset += len(page)
             if not page or offset >= total:
                 return found
@@ -101,7 +101,7 @@ class ActiveCampaignClient:
         """POST /import/bulk_import; returns the batchId.  Raises AcBatchInvalid on a validation 400."""
         kind = RequestKind.BULK_MULTI if contact_count > 1 else RequestKind.BULK_SINGLE
         _, answer = await self._call("POST", "/import/bulk_import", body=body, kind=kind)
-        batch_id = answer.get("batchId") if isinstance(answer, Mapping) else None
+        batch_id = _get(answer, "batchId", None)
         if not batch_id:
             raise AcTransientError(f"ActiveCampaign account {self.host} accepted a bulk import without a batchId")
         return str(batch_id)
@@ -112,11 +112,10 @@ class ActiveCampaignClient:
             return ImportInfo(status=None)
         return ImportInfo.from_json(body)
 
-    async def wait_for_batch(self, batch_id: str, *, poll_interval: float | None = None) -> ImportInfo:
+    async def wait_for_batch(self, batch_id: str) -> ImportInfo:
         """Poll import/info until the batch is completed, failed or interrupted (or the poll timeout)."""
-        interval = self._limits.poll_interval_s if poll_interval is None else poll_interval
         deadline = time.monotonic() + self._limits.poll_timeout_s
-        delay = interval
+        delay = self._limits.poll_interval_s
         while True:
             info = await self.import_info(batch_id)
             if info.done:
@@ -136,7 +135,7 @@ class ActiveCampaignClient:
         while True:
             params = {"listid": int(list_id), "status": 2, "limit": PAGE_SIZE, "orders[id]": "ASC", "id_greater": last}
             _, body = await self._call("GET", "/contacts", params=params)
-            page = body.get("contacts", []) if isinstance(body, Mapping) else []
+            page = _get(body, "contacts", [])
             found.update(str(c.get("email", "")).strip().lower() for c in page)
             if len(page) < PAGE_SIZE:
                 return found
@@ -144,13 +143,13 @@ class ActiveCampaignClient:
 
     async def find_contact_id(self, email: str) -> str | None:
         _, body = await self._call("GET", "/contacts", params={"email": email})
-        contacts = body.get("contacts", []) if isinstance(body, Mapping) else []
+        contacts = _get(body, "contacts", [])
         return str(contacts[0]["id"]) if contacts else None
 
     async def list_status(self, contact_id: str, list_id: str | int) -> int | None:
         """The contact's status on the list (1 subscribed, 2 unsubscribed), or None if not a member."""
         _, body = await self._call("GET", f"/contacts/{int(contact_id)}/contactLists")
-        for item in body.get("contactLists", []) if isinstance(body, Mapping) else []:
+        for item in _get(body, "contactLists", []):
             if str(item.get("list")) == str(list_id):
                 return _int(item.get("status"), 0)
         return None
@@ -271,6 +270,11 @@ def _json(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None  # AC sometimes answers 403 with no content type or body
+
+
+def _get(body: Any, key: str, default: Any) -> Any:
+    """body[key] when AC answered a JSON object that has it; otherwise `default`."""
+    return body.get(key, default) if isinstance(body, Mapping) else default
 
 
 def _int(value: Any, default: int) -> int:

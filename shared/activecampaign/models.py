@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 TERMINAL_BATCH_STATUSES: Final = frozenset({"completed", "failed", "interrupted"})
@@ -55,7 +55,6 @@ class ImportInfo:
     status: str | None
     success: tuple[str, ...] = ()
     failure: tuple[str, ...] = ()
-    raw_status: Any = field(default=None, compare=False)
 
     @property
     def done(self) -> bool:
@@ -71,7 +70,6 @@ class ImportInfo:
             status=status,
             success=tuple(str(x) for x in body.get("success") or ()),
             failure=tuple(str(x) for x in body.get("failure") or ()),
-            raw_status=raw,
         )
 
 

@@ -16,12 +16,5 @@ class ClientStats:
     by_status: Counter[int] = field(default_factory=Counter)
     transport_errors: int = 0
 
-    def merge(self, other: ClientStats) -> None:
-        self.requests += other.requests
-        self.retries += other.retries
-        self.rate_limited += other.rate_limited
-        self.by_status.update(other.by_status)
-        self.transport_errors += other.transport_errors
-
 
 __all__ = ["ClientStats"]
