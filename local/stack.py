@@ -9,7 +9,6 @@ started when `ac_hostname` is given).
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -119,11 +118,6 @@ class LocalStack:
             values.pop("AC_ALLOWED_LOCAL_HOSTS", None)
         values.update(self.options.settings)
         return values
-
-    def write_settings(self, path: Path) -> Path:
-        """These settings as a local.settings.json (for hosts in child processes)."""
-        path.write_text(json.dumps({"IsEncrypted": False, "Values": self.settings}, indent=2))
-        return path
 
     async def inspect(self, route: str) -> Any:
         """The emulator's /_emulator/ inspection routes."""

@@ -79,7 +79,6 @@ class Invocation:
 
     result: Any
     outputs: dict[str, Any]
-    duration_s: float
 
 
 async def invoke(spec: FunctionSpec, trigger_value: Any, *, reason: str) -> Invocation:
@@ -98,15 +97,13 @@ async def invoke(spec: FunctionSpec, trigger_value: Any, *, reason: str) -> Invo
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(None, functools.partial(spec.user_function, **kwargs))
     except BaseException:
-        duration = time.perf_counter() - started
-        logger.warning(
-            "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", spec.name, invocation_id, duration * 1000
-        )
+        ms = (time.perf_counter() - started) * 1000
+        logger.warning("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", spec.name, invocation_id, ms)
         raise
-    duration = time.perf_counter() - started
-    logger.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", spec.name, invocation_id, duration * 1000)
+    ms = (time.perf_counter() - started) * 1000
+    logger.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", spec.name, invocation_id, ms)
     values = {name: out.get() for name, out in outs.items() if out.get() is not None}
-    return Invocation(result=result, outputs=values, duration_s=duration)
+    return Invocation(result=result, outputs=values)
 
 
 def queue_messages(value: Any) -> list[str]:

@@ -58,13 +58,11 @@ class TimerRunner:
         self.schedule = schedule
         self._run = run
         self.last: datetime | None = None
-        self.fired = 0
 
     async def fire(self, reason: str, *, past_due: bool = False) -> None:
         now = datetime.now(UTC)
         request = timer_request(past_due=past_due, last=self.last, nxt=self.schedule.next_after(now))
         self.last = now
-        self.fired += 1
         try:
             await self._run(self.spec, request, reason)
         except Exception:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from local.sample_data.arrow import AnyColumn, Chunked, Column, arange, as_column, uniform
+from local.sample_data.arrow import index as arrow_index
 from local.sample_data.generate import COLUMNS, Sample, phones, profile_columns
 from local.sample_data.kinds import DUPLICATE, VALID
 from local.sample_data.names import LAST_NAMES, LAST_VOCAB
@@ -77,7 +78,7 @@ def mutate(
 
 def _new_last_names(old: Chunked, seed: int) -> Column:
     """A random last name per row, never the row's current one (the next name in the list instead)."""
-    index = pc.cast(pc.floor(pc.multiply(uniform(len(old), seed, 1, 5), len(LAST_NAMES))), pa.int64())
+    index = arrow_index(len(old), len(LAST_NAMES), seed, 1, 5)
     drawn = pc.take(LAST_VOCAB, index)
     same = pc.fill_null(pc.equal(old, drawn), False)
     return as_column(pc.if_else(same, pc.take(LAST_VOCAB, pc.modulo(pc.add(index, 1), len(LAST_NAMES))), drawn))

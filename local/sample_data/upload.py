@@ -135,6 +135,8 @@ async def free_minute(
 ) -> datetime:
     """`wanted` (default: now), to the minute, moved later until no entity has a folder for that minute."""
     when = (wanted or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
+    if wanted is not None:
+        return when
     while True:
         taken = False
         for entity in entities:
@@ -142,7 +144,7 @@ async def free_minute(
             async for _ in container.list_blobs(name_starts_with=prefix, results_per_page=1):
                 taken = True
                 break
-        if not taken or wanted is not None:
+        if not taken:
             return when
         when += timedelta(minutes=1)
 
