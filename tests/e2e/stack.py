@@ -25,6 +25,7 @@ from local.api_client import ADMIN, LocalApi
 from local.azurite import REPO_ROOT, Azurite
 from local.host import HostConfig, QueuesConfig, StandInHost, index_app
 from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
+from tests.helpers import eventually
 
 SNAPSHOT_ROOT = "CustomerInsights_test/segments"
 FAST_QUEUES = QueuesConfig(
@@ -117,6 +118,10 @@ class Stack:
 
     async def wait_run(self, export: str, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
         return await self.api.wait_run(export, run_id, timeout=timeout)
+
+    async def imports_accepted(self, at_least: int, timeout: float = 30.0) -> None:
+        """Wait until the emulator has accepted `at_least` bulk imports (the run is mid-send)."""
+        await eventually(lambda: len(self.emulator.state.batches) >= at_least, timeout=timeout)
 
     async def run(self, export: str, timeout: float = 60.0, **options: Any) -> dict[str, Any]:
         return await self.wait_run(export, await self.start_run(export, **options), timeout)

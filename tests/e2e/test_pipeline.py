@@ -138,11 +138,7 @@ async def test_cancel_stops_sending_within_one_batch(stack: Stack) -> None:
     await stack.write_sample(SampleOptions(profiles=8000, seed=4, partitions=1))
     run_id = await stack.start_run("slow")
     state = stack.emulator.state
-
-    async def sending() -> bool:
-        return len(state.batches) >= 3
-
-    await eventually(sending, timeout=30)
+    await stack.imports_accepted(3)
     status, body = await stack.call("POST", f"/exports/slow/runs/{run_id}/cancel")
     assert status == 202, body
     at_cancel = len(state.batches)
@@ -181,10 +177,7 @@ async def test_an_api_key_revoked_mid_run_fails_the_run_without_hammering(stack:
     await stack.write_sample(SampleOptions(profiles=6000, seed=6, partitions=1))
     run_id = await stack.start_run("revoked")
 
-    async def sending() -> bool:
-        return len(stack.emulator.state.batches) >= 2
-
-    await eventually(sending, timeout=30)
+    await stack.imports_accepted(2)
     stack.emulator.patch_config(revoked_keys=[stack.emulator.api_key])
     run = await stack.wait_run("revoked", run_id, 60)
     assert run["status"] == "Failed", run

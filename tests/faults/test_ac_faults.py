@@ -27,20 +27,12 @@ from tests.faults.checks import (
     assert_writes_explained,
     write_sample,
 )
-from tests.helpers import eventually
 
 BULK = "POST /import/bulk_import"
 # AC's limits x4 (20 req/s, 400 bulk/min) and the same budget for the client: a run of a few thousand
 # contacts takes a couple of seconds, long enough to start a storm in the middle of it.
 PACED = {"AC_RATE_PER_SECOND": "20", "AC_BULK_PER_MINUTE": "400", "AC_BULK_SINGLE_PER_MINUTE": "80"}
 STORM_S = 3.0  # AC storms last ~30 s (activecampaign-api.md 12); scaled down, not away
-
-
-async def accepted_imports(stack: Stack, at_least: int) -> None:
-    async def enough() -> bool:
-        return len(stack.emulator.state.batches) >= at_least
-
-    await eventually(enough, timeout=30)
 
 
 async def status_counts(stack: Stack) -> dict[int, int]:
@@ -57,7 +49,7 @@ async def test_a_429_storm_pauses_the_account_and_every_contact_still_arrives(st
     await stack.create_export("storm")
     _, answer = await write_sample(stack, SampleOptions(profiles=3000, seed=31, partitions=1))
     run_id = await stack.start_run("storm")
-    await accepted_imports(stack, 3)
+    await stack.imports_accepted(3)
     stack.emulator.patch_config({"storm_kind": "429", "storm_duration_s": STORM_S})
     run = await stack.wait_run("storm", run_id, timeout=90)
 
@@ -80,7 +72,7 @@ async def test_a_503_storm_is_retried_with_backoff_and_every_contact_arrives_onc
     await stack.create_export("unavailable")
     _, answer = await write_sample(stack, SampleOptions(profiles=3000, seed=32, partitions=1))
     run_id = await stack.start_run("unavailable")
-    await accepted_imports(stack, 3)
+    await stack.imports_accepted(3)
     stack.emulator.patch_config({"storm_kind": "503", "storm_duration_s": STORM_S})
     run = await stack.wait_run("unavailable", run_id, timeout=90)
 

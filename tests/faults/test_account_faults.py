@@ -14,17 +14,9 @@ import pytest
 from local.sample_data import SampleOptions
 from tests.e2e.stack import Stack, emulator_config
 from tests.faults.checks import arrivals_with, assert_rows_accounted, write_sample
-from tests.helpers import eventually
 
 BUSY = {"config": emulator_config(latency_ms=30.0), "SHARD_SIZE": "500"}  # 12 shards, sending side by side
 LIST_GONE = re.compile(r"list\b.*\b(does not exist|no longer exists|was deleted|not found)", re.IGNORECASE)
-
-
-async def imports_accepted(stack: Stack, at_least: int) -> None:
-    async def enough() -> bool:
-        return len(stack.emulator.state.batches) >= at_least
-
-    await eventually(enough, timeout=30)
 
 
 @pytest.mark.parametrize("stack_options", [BUSY])
@@ -33,7 +25,7 @@ async def test_a_key_revoked_mid_run_fails_it_fast_naming_the_account_and_stops_
     await stack.create_export("revoked")
     _, answer = await write_sample(stack, SampleOptions(profiles=6000, seed=71, partitions=1))
     run_id = await stack.start_run("revoked")
-    await imports_accepted(stack, 3)
+    await stack.imports_accepted(3)
     stack.emulator.patch_config({"revoked_keys": [stack.emulator.api_key]})
     revoked_at = time.monotonic()
     run = await stack.wait_run("revoked", run_id, timeout=60)
@@ -70,7 +62,7 @@ async def test_the_list_deleted_mid_run_ends_the_run_saying_the_list_is_gone(sta
     await stack.create_export("deleted")
     _, answer = await write_sample(stack, SampleOptions(profiles=6000, seed=72, partitions=1))
     run_id = await stack.start_run("deleted")
-    await imports_accepted(stack, 3)
+    await stack.imports_accepted(3)
     async with stack.http.delete(
         f"{stack.emulator.url}/api/3/lists/1", headers={"Api-Token": stack.emulator.api_key}
     ) as response:

@@ -9,7 +9,6 @@ import pytest
 from local.sample_data import SampleOptions
 from tests.e2e.stack import Stack, emulator_config
 from tests.faults.checks import assert_delivered, assert_values_match, assert_writes_explained, write_sample
-from tests.helpers import eventually
 
 # AC's real limits (5 requests/s) on both sides: the shards send for several seconds
 PACED = {"AC_RATE_PER_SECOND": "5", "AC_BULK_PER_MINUTE": "100", "AC_BULK_SINGLE_PER_MINUTE": "20"}
@@ -22,10 +21,7 @@ async def test_storage_restarted_mid_run_loses_nothing_and_counts_nothing_twice(
     sample, answer = await write_sample(stack, SampleOptions(profiles=3000, seed=51, partitions=1))
     run_id = await stack.start_run("restart")
 
-    async def sending() -> bool:
-        return len(stack.emulator.state.batches) >= 3
-
-    await eventually(sending, timeout=30)
+    await stack.imports_accepted(3)
     imports_at_restart = len(stack.emulator.state.batches)
     await asyncio.to_thread(stack.azurite.restart)  # same ports, same data on disk; every client sees it go
     run = await stack.wait_run("restart", run_id, timeout=120)
