@@ -6,6 +6,7 @@ from functions import (
     http_connections,
     http_exports,
     http_openapi,
+    http_retired,
     http_runs,
     queue_finalize,
     queue_planner,
@@ -21,6 +22,7 @@ app.register_blueprint(http_openapi.bp)
 app.register_blueprint(http_connections.bp)
 app.register_blueprint(http_exports.bp)
 app.register_blueprint(http_runs.bp)
+app.register_blueprint(http_retired.bp)
 app.register_blueprint(timer_refresh.bp)
 app.register_blueprint(queue_planner.bp)
 app.register_blueprint(queue_shards.bp)

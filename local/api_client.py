@@ -64,6 +64,9 @@ class LocalApi:
     async def put_export(self, name: str, body: dict[str, Any]) -> Any:
         return await self.expect((200, 201), "PUT", f"/exports/{name}", body)
 
+    async def get_export(self, name: str) -> dict[str, Any]:
+        return dict(await self.expect((200,), "GET", f"/exports/{name}"))
+
     async def start_run(self, export: str, **options: Any) -> str:
         answer = await self.expect((202,), "POST", f"/exports/{export}/runs", options or {})
         return str(answer["id"])

@@ -20,10 +20,12 @@ from azure.storage.queue.aio import QueueServiceClient
 
 from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
 from shared.config import AcLimits, Secret, Settings
-from shared.models import Connection, Export
+from shared.models import Connection, Export, RetiredExport
 from shared.names import ALL_CONTAINERS, ALL_QUEUES, CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
 from shared.pipeline.lane import LaneRegistry
+from shared.pipeline.ledger import LedgerStore
 from shared.pipeline.run_store import RunStore
+from shared.pipeline.state import StateStore
 from shared.secrets import SecretProvider, build_secret_provider
 from shared.security.hostname import check_resolves_publicly
 from shared.security.resolver import PublicOnlyResolver
@@ -50,7 +52,12 @@ class Services:
             self.config_container, "connections", Connection, "connection"
         )
         self.exports: DocumentStore[Export] = DocumentStore(self.config_container, "exports", Export, "export")
+        self.retired: DocumentStore[RetiredExport] = DocumentStore(
+            self.config_container, "retired-exports", RetiredExport, "retired export"
+        )
         self.runs = RunStore(self.runs_container)
+        self.state = StateStore(self.state_container)
+        self.ledgers = LedgerStore(self.state_container)
         self.lanes = LaneRegistry(
             self.state_container, lease_s=settings.lane_lease_s, busy_delay_s=settings.lane_busy_delay_s
         )

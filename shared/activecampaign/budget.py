@@ -1,4 +1,4 @@
-"""Per-account rate budgets: one `AccountBudget` per AC account (hostname) per process.
+"""Per-account rate budgets: one `AccountBudget` per AC account (shared/activecampaign/account.py) per process.
 
 Every client of an account shares its budget, so all exports and shards running in
 this process stay inside ActiveCampaign's per-account limits together.  Across
@@ -22,6 +22,7 @@ from enum import Enum
 
 from aiolimiter import AsyncLimiter
 
+from shared.activecampaign.account import account_key
 from shared.config import AcLimits
 
 DEFAULT_SAFETY = 0.98
@@ -93,7 +94,8 @@ class BudgetRegistry:
         self._budgets: dict[str, AccountBudget] = {}
 
     def for_host(self, host: str) -> AccountBudget:
-        key = host.lower()
+        """The budget of the account `host` reaches (two hostnames of one account share one budget)."""
+        key = account_key(host)
         budget = self._budgets.get(key)
         if budget is None:
             budget = self._budgets[key] = AccountBudget(self._limits, safety=self._safety)

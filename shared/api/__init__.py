@@ -13,7 +13,17 @@ from shared.api.openapi import get_openapi, openapi_document
 from shared.api.request import MAX_BODY_BYTES, ApiRequest, Call
 from shared.api.result import ApiResult
 from shared.api.routes import API_PREFIX, ROUTES, Route
-from shared.api.runs import cancel_export_run, download_report, get_export_run, list_export_runs, start_export_run
+from shared.api.runs import (
+    cancel_export_run,
+    download_report,
+    download_retired_report,
+    get_export_run,
+    get_retired_run,
+    list_export_runs,
+    list_retired_exports,
+    list_retired_runs,
+    start_export_run,
+)
 from shared.api.schemas import ErrorBody, ErrorInfo
 
 __all__ = [
@@ -33,14 +43,18 @@ __all__ = [
     "delete_connection",
     "delete_export",
     "download_report",
+    "download_retired_report",
     "get_connection",
     "get_export",
     "get_export_run",
     "get_openapi",
+    "get_retired_run",
     "handle",
     "list_connections",
     "list_export_runs",
     "list_exports",
+    "list_retired_exports",
+    "list_retired_runs",
     "may_use",
     "openapi_document",
     "put_connection",

@@ -18,7 +18,8 @@ from shared.api.schemas import ConnectionList, ConnectionSummaryList, Unreadable
 from shared.api.verify import checked_hostname, verify_key
 from shared.config import Secret
 from shared.errors import Conflict, ErrorDetail, ExportError, NotFound
-from shared.models import Connection, ConnectionRequest, ConnectionSummary, ConnectionView, ConsentRecord
+from shared.models import Connection, ConnectionRequest, ConnectionSummary, ConnectionView, ConsentRecord, new_id
+from shared.models.connection import CONNECTION_ID_PREFIX
 from shared.secrets import secret_name_for_connection
 from shared.services import Services
 
@@ -41,6 +42,7 @@ async def put_connection(services: Services, call: Call) -> ApiResult:
     now = datetime.now(UTC)
     who = call.who
     connection = Connection(
+        id=current.doc.id if current else new_id(CONNECTION_ID_PREFIX),
         name=name,
         display_name=body.display_name,
         hostname=hostname,

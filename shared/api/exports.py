@@ -13,7 +13,9 @@ from shared.api.request import Call
 from shared.api.result import ApiResult, etag_header
 from shared.api.routes import EXPORT_GET
 from shared.api.schemas import ExportDeleted, ExportList, UnreadableDocument
-from shared.models import Export, ExportRequest, ExportView
+from shared.errors import ExportError, NotFound
+from shared.models import Export, ExportRequest, ExportView, RetiredExport, new_id
+from shared.models.export import EXPORT_ID_PREFIX
 from shared.pipeline.runs import cancel_active_run
 from shared.services import Services
 
@@ -37,6 +39,7 @@ async def put_export(services: Services, call: Call) -> ApiResult:
     export = Export.model_validate(
         {
             **body.model_dump(),
+            "id": current.doc.id if current else new_id(EXPORT_ID_PREFIX),  # a repaired broken document: a new id
             "name": name,
             "created_at": current.doc.created_at if current else now,
             "created_by": current.doc.created_by if current else call.who,
@@ -66,15 +69,33 @@ async def list_exports(services: Services, call: Call) -> ApiResult:
 
 
 async def delete_export(services: Services, call: Call) -> ApiResult:
-    """The document goes first (no new runs start), then the run in flight is cancelled; runs are kept."""
+    """Retire the export's id, then delete the document (no new runs start), cancel the run in flight and drop
+    its incremental state.  Its runs stay under the retired id, for admins (/api/retired-exports)."""
     name = call.name()
     if not call.principal.is_admin:
         await require_export_access(services, call.principal, name)
     conditions = Conditions.from_headers(call.request.headers)
-    await delete(services.exports, name, conditions, may_override=call.principal.is_admin)
-    canceled = await cancel_active_run(services, name)
-    logger.info("export %s deleted (cancelled run: %s)", name, canceled or "none")
-    return ApiResult(200, ExportDeleted(name=name, canceled_run_id=canceled))
+    found, broken = await current_version(services.exports, name, may_override=call.principal.is_admin)
+    if found is None and broken is None:
+        raise NotFound(f"export {name!r} does not exist")
+    retired = None
+    if found is not None:
+        conditions.check("export", name, found)
+        doc = found.doc
+        record = RetiredExport(id=doc.id, name=name, deleted_at=datetime.now(UTC), deleted_by=call.who, export=doc)
+        await services.retired.put(doc.id, record)
+        retired = doc.id
+    try:
+        await delete(services.exports, name, conditions, may_override=call.principal.is_admin)
+    except ExportError:
+        if retired is not None:  # the export lives on: it is not retired
+            await services.retired.delete(retired)
+        raise
+    canceled = await cancel_active_run(services, retired) if retired else None
+    if retired is not None:
+        await services.state.delete(retired)
+    logger.info("export %s deleted (id %s retired; cancelled run: %s)", name, retired, canceled or "none")
+    return ApiResult(200, ExportDeleted(name=name, id=retired, canceled_run_id=canceled))
 
 
 __all__ = ["delete_export", "get_export", "list_exports", "put_export"]

@@ -27,6 +27,7 @@ from shared.api.schemas import (
     ExportDeleted,
     ExportList,
     OpenApiDocument,
+    RetiredExportList,
     RunList,
 )
 from shared.models import (
@@ -49,6 +50,10 @@ RUNS_PATH: Final = "exports/{name}/runs"
 RUN_PATH: Final = "exports/{name}/runs/{runId}"
 RUN_CANCEL_PATH: Final = "exports/{name}/runs/{runId}/cancel"
 RUN_REPORT_PATH: Final = "exports/{name}/runs/{runId}/report"
+RETIRED_PATH: Final = "retired-exports"
+RETIRED_RUNS_PATH: Final = "retired-exports/{exportId}/runs"
+RETIRED_RUN_PATH: Final = "retired-exports/{exportId}/runs/{runId}"
+RETIRED_REPORT_PATH: Final = "retired-exports/{exportId}/runs/{runId}/report"
 
 
 READ_ERRORS: Final = (401, 403)
@@ -178,7 +183,7 @@ RUNS_LIST = Route(
     "GET",
     RUNS_PATH,
     EVERYONE,
-    "The export's newest runs, newest first (kept after the export is deleted)",
+    "The export's newest runs, newest first (a deleted export's runs are under /retired-exports, for admins)",
     (200,),
     response=(RunList,),
     errors=(400, *READ_ERRORS),
@@ -215,6 +220,49 @@ RUN_REPORT = Route(
     errors=(400, *READ_ERRORS, 404),
 )
 
+RETIRED_LIST = Route(
+    "retired_exports_list",
+    "GET",
+    RETIRED_PATH,
+    ADMINS,
+    "Deleted exports, by their retired ids (newest deletion first): each keeps its run history under its id; an "
+    "export created later with the same name has a new id and never shows it",
+    (200,),
+    response=(RetiredExportList,),
+    errors=READ_ERRORS,
+)
+RETIRED_RUNS = Route(
+    "retired_runs_list",
+    "GET",
+    RETIRED_RUNS_PATH,
+    ADMINS,
+    "A deleted export's runs, newest first",
+    (200,),
+    response=(RunList,),
+    errors=(400, *READ_ERRORS, 404),
+    query=(QueryParam("limit", "How many runs to return", 1, MAX_RUN_LIST_LIMIT, DEFAULT_RUN_LIST_LIMIT),),
+)
+RETIRED_RUN = Route(
+    "retired_run_get",
+    "GET",
+    RETIRED_RUN_PATH,
+    ADMINS,
+    "A run of a deleted export",
+    (200,),
+    response=(RunView,),
+    errors=(400, *READ_ERRORS, 404),
+)
+RETIRED_REPORT = Route(
+    "retired_run_report",
+    "GET",
+    RETIRED_REPORT_PATH,
+    ADMINS,
+    "The per-row report of a deleted export's run (CSV)",
+    (200,),
+    media_type="text/csv",
+    errors=(400, *READ_ERRORS, 404),
+)
+
 ROUTES: Final = (
     OPENAPI,
     CONNECTIONS_LIST,
@@ -230,6 +278,10 @@ ROUTES: Final = (
     RUN_GET,
     RUN_CANCEL,
     RUN_REPORT,
+    RETIRED_LIST,
+    RETIRED_RUNS,
+    RETIRED_RUN,
+    RETIRED_REPORT,
 )
 
 __all__ = [
@@ -249,6 +301,10 @@ __all__ = [
     "MAX_RUN_LIST_LIMIT",
     "OPENAPI",
     "PUBLIC",
+    "RETIRED_LIST",
+    "RETIRED_REPORT",
+    "RETIRED_RUN",
+    "RETIRED_RUNS",
     "ROUTES",
     "RUNS_LIST",
     "RUN_CANCEL",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, RootModel
 
-from shared.models import ApiModel, ConnectionSummary, ConnectionView, ExportView, RunView
+from shared.models import ApiModel, ConnectionSummary, ConnectionView, ExportView, RetiredExportView, RunView
 
 
 class UnreadableDocument(ApiModel):
@@ -36,7 +36,15 @@ class ExportList(ApiModel):
 
 class ExportDeleted(ApiModel):
     name: str
+    id: str | None = Field(
+        description="The retired export id (null for a document that could not be read); admins read its runs "
+        "under /api/retired-exports/{exportId}/runs"
+    )
     canceled_run_id: str | None = Field(description="The run in flight that the deletion cancelled, if any")
+
+
+class RetiredExportList(ApiModel):
+    items: list[RetiredExportView] = Field(description="Newest deletion first")
 
 
 class RunList(ApiModel):
@@ -76,6 +84,7 @@ __all__ = [
     "ExportDeleted",
     "ExportList",
     "OpenApiDocument",
+    "RetiredExportList",
     "RunList",
     "UnreadableDocument",
 ]

@@ -1,6 +1,6 @@
 """Connections, exports and runs: validated models (pydantic v2), each document with a schema version."""
 
-from shared.models.base import ApiModel, Document, ResourceName, invalid_input, validate_name
+from shared.models.base import ApiModel, Document, ResourceName, invalid_input, new_id, validate_name
 from shared.models.connection import (
     Connection,
     ConnectionRequest,
@@ -19,6 +19,7 @@ from shared.models.export import (
     LeaverAction,
     SyncMode,
 )
+from shared.models.retired import RetiredExport, RetiredExportView
 from shared.models.run import (
     FINAL_STATUSES,
     Run,
@@ -31,6 +32,7 @@ from shared.models.run import (
     ShardProgress,
     new_run_id,
 )
+from shared.models.target import Target
 
 __all__ = [
     "FINAL_STATUSES",
@@ -49,6 +51,8 @@ __all__ = [
     "LeaverAction",
     "PrincipalRecord",
     "ResourceName",
+    "RetiredExport",
+    "RetiredExportView",
     "Run",
     "RunCounts",
     "RunError",
@@ -58,8 +62,10 @@ __all__ = [
     "RunView",
     "ShardProgress",
     "SyncMode",
+    "Target",
     "UsableBy",
     "invalid_input",
+    "new_id",
     "new_run_id",
     "validate_name",
 ]

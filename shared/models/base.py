@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from typing import Annotated, Final
+import secrets
+from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -50,6 +52,20 @@ def validate_name(value: str, field: str = "name") -> str:
         raise InvalidInput.for_field(field, str(exc)) from None
 
 
+def new_id(prefix: str) -> str:
+    """An immutable id for a new connection or export: `<prefix>-<16 hex>` (names are only handles)."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def legacy_id(prefix: str, data: Any) -> Any:
+    """A stored document from before ids (schema version 1) gets a stable id derived from its name and creation
+    time, the same on every read; everything else is returned unchanged (the model then validates it)."""
+    if isinstance(data, dict) and not data.get("id") and data.get("name"):
+        seed = f"{data.get('name')}|{data.get('createdAt') or data.get('created_at') or ''}"
+        data = {**data, "id": f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:16]}"}
+    return data
+
+
 def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInput:
     """A pydantic error as our 400: every failing field named with a dotted camelCase path."""
     details: list[ErrorDetail] = []
@@ -65,4 +81,14 @@ def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInput:
     return InvalidInput(f"invalid request: check {fields}", details=details)
 
 
-__all__ = ["NAME_RULE", "ApiModel", "Document", "ResourceName", "check_name", "invalid_input", "validate_name"]
+__all__ = [
+    "NAME_RULE",
+    "ApiModel",
+    "Document",
+    "ResourceName",
+    "check_name",
+    "invalid_input",
+    "legacy_id",
+    "new_id",
+    "validate_name",
+]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from shared.models.base import ApiModel, Document, ResourceName
+from shared.models.base import ApiModel, Document, ResourceName, legacy_id
 
-CONNECTION_SCHEMA_VERSION = 1
+CONNECTION_SCHEMA_VERSION = 2
+CONNECTION_ID_PREFIX = "c"
 
 
 class UsableBy(StrEnum):
@@ -50,9 +51,12 @@ class ConsentRecord(ApiModel):
 
 
 class Connection(Document):
-    """The stored document (config/connections/<name>.json).  It holds a secret reference, never the key."""
+    """The stored document (config/connections/<name>.json).  It holds a secret reference, never the key.
 
-    schema_version: Literal[1] = 1
+    `id` is given when the connection is created and never changes; the name is only a handle."""
+
+    schema_version: Literal[1, 2] = 2
+    id: str
     name: ResourceName
     display_name: str
     hostname: str
@@ -64,10 +68,16 @@ class Connection(Document):
     updated_at: datetime
     verified_at: datetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _id_of_old_documents(cls, data: Any) -> Any:
+        return legacy_id(CONNECTION_ID_PREFIX, data)
+
 
 class ConnectionView(ApiModel):
     """What admins see (never the key or its reference)."""
 
+    id: str
     name: str
     display_name: str
     hostname: str
@@ -91,6 +101,7 @@ class ConnectionSummary(ApiModel):
 
 
 __all__ = [
+    "CONNECTION_ID_PREFIX",
     "CONNECTION_SCHEMA_VERSION",
     "Connection",
     "ConnectionRequest",

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from croniter import croniter
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from shared.models.base import ApiModel, Document, ResourceName
+from shared.models.base import ApiModel, Document, ResourceName, legacy_id
 from shared.models.connection import PrincipalRecord
 
-EXPORT_SCHEMA_VERSION = 1
+EXPORT_SCHEMA_VERSION = 2
+EXPORT_ID_PREFIX = "e"
 MAX_SEGMENTS = 20
 MAX_TAGS = 20
 MAX_CUSTOM_FIELDS = 50
@@ -115,15 +116,25 @@ class ExportRequest(ApiModel):
 
 
 class Export(ExportRequest, Document):
-    """The stored document (config/exports/<name>.json)."""
+    """The stored document (config/exports/<name>.json).
+
+    `id` is given when the export is created and never changes: runs, reports, checkpoints, shard files,
+    state and leases live under it.  Deleting the export retires the id; a new export with the same name
+    gets a new one and starts from nothing."""
 
     model_config = ConfigDict(extra="ignore")
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
+    id: str
     name: ResourceName
     created_at: datetime
     created_by: PrincipalRecord
     updated_at: datetime
     updated_by: PrincipalRecord
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_of_old_documents(cls, data: Any) -> Any:
+        return legacy_id(EXPORT_ID_PREFIX, data)
 
     def fingerprint_parts(self) -> tuple[str, ...]:
         """What, besides the row values, decides what AC holds: a change here resends everyone."""
@@ -132,6 +143,7 @@ class Export(ExportRequest, Document):
 
 
 class ExportView(ExportRequest):
+    id: str = Field(description="Immutable; runs and state belong to it, not to the name")
     name: str
     created_at: datetime
     created_by: PrincipalRecord
@@ -146,6 +158,7 @@ class ExportView(ExportRequest):
 
 
 __all__ = [
+    "EXPORT_ID_PREFIX",
     "EXPORT_SCHEMA_VERSION",
     "AttributeMapping",
     "CustomFieldMapping",

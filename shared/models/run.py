@@ -12,6 +12,7 @@ from pydantic import Field
 from shared import events
 from shared.models.base import ApiModel, Document
 from shared.models.connection import PrincipalRecord
+from shared.models.target import Target
 
 RUN_SCHEMA_VERSION = 1
 
@@ -105,11 +106,12 @@ class ShardProgress(ApiModel):
 
 
 class Run(Document):
-    """The run record (runs/<export>/<runId>/run.json), updated with ETags."""
+    """The run record (runs/<exportId>/<runId>/run.json), updated with ETags."""
 
     schema_version: Literal[1] = 1
     id: str
-    export: str
+    export_id: str = Field(description="The id of the export the run belongs to (its name may be reused later)")
+    export: str = Field(description="The export's name when the run started")
     trigger: Literal["schedule", "manual"]
     requested_by: PrincipalRecord | None = None
     options: RunOptions = Field(default_factory=RunOptions)
@@ -120,6 +122,8 @@ class Run(Document):
     timings: RunTimings
     shards: ShardProgress = Field(default_factory=ShardProgress)
     snapshots: dict[str, str] = Field(default_factory=dict, description="segment -> snapshot id used")
+    target: Target | None = Field(default=None, description="Where this run sends (set when it is planned)")
+    plan_key: str | None = Field(default=None, description="What the plan depended on (shared/pipeline/ledger.py)")
     cancel_requested: bool = False
     rate_limited: int = 0
     retries: int = 0
@@ -128,6 +132,7 @@ class Run(Document):
 
 class RunView(ApiModel):
     id: str
+    export_id: str
     export: str
     trigger: str
     requested_by: PrincipalRecord | None
@@ -145,7 +150,7 @@ class RunView(ApiModel):
 
     @classmethod
     def of(cls, run: Run) -> RunView:
-        return cls.model_validate(run.model_dump(exclude={"schema_version", "snapshots"}))
+        return cls.model_validate(run.model_dump(exclude={"schema_version", "snapshots", "target", "plan_key"}))
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -6,12 +6,12 @@ resumes after its last checkpoint and never re-sends confirmed work.
 
 from __future__ import annotations
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.errors import CorruptDocument, PreconditionFailed
+from shared.errors import CorruptDocument
+from shared.storage import upload_if
 
 
 class BatchRecord(BaseModel):
@@ -80,16 +80,7 @@ class CheckpointStore:
     async def save(self, checkpoint: Checkpoint) -> None:
         """Write; refused (412) if another worker wrote this shard's checkpoint since we read it."""
         body = checkpoint.model_dump_json().encode()
-        try:
-            if self.etag is None:
-                result = await self._blob.upload_blob(body, match_condition=MatchConditions.IfMissing)
-            else:
-                result = await self._blob.upload_blob(
-                    body, overwrite=True, etag=self.etag, match_condition=MatchConditions.IfNotModified
-                )
-        except (ResourceExistsError, ResourceModifiedError):
-            raise PreconditionFailed(f"shard {checkpoint.shard}: another worker changed its checkpoint") from None
-        self.etag = str(result["etag"])
+        self.etag = await upload_if(self._blob, body, self.etag, what=f"the checkpoint of shard {checkpoint.shard}")
 
 
 __all__ = ["BatchRecord", "Checkpoint", "CheckpointStore", "ShardCounts"]

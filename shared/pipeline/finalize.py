@@ -16,16 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.errors import NotFound, RetriableError
+from shared.errors import CorruptDocument, NotFound, RetriableError
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
 from shared.models import Run, RunError, RunStatus
 from shared.pipeline.finish import end_run
+from shared.pipeline.ledger import record_decision
 from shared.pipeline.messages import FinalizeMessage
 from shared.pipeline.planner import PLAN_REPORT, PLAN_STATE
 from shared.pipeline.rules import REPORT_SCHEMA
 from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name, shard_op
-from shared.pipeline.state import STATE_SCHEMA, ListStatus, StateStore
+from shared.pipeline.state import STATE_SCHEMA, ListStatus
 from shared.services import Services
 from shared.stages import Stages
 from shared.storage.lease import LeaseBusy, RenewingLease
@@ -57,19 +58,19 @@ STATE_AFTER: Final = {
 
 async def finalize_run(services: Services, msg: FinalizeMessage) -> None:
     try:
-        run = (await services.runs.get(msg.export, msg.run_id)).doc
+        run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     except NotFound:
         return
     if run.status.final or run.shards.done < run.shards.total:
         return
-    lock = services.runs_container.get_blob_client(services.runs.path(msg.export, msg.run_id, "finalize.lock"))
+    lock = services.runs_container.get_blob_client(services.runs.path(msg.export_id, msg.run_id, "finalize.lock"))
     lease = RenewingLease(lock, services.settings.lane_lease_s)
     try:
         await lease.acquire()
     except LeaseBusy:
         raise RetriableError(f"run {msg.run_id} is being finalised by another worker") from None
     try:
-        run = (await services.runs.get(msg.export, msg.run_id)).doc
+        run = (await services.runs.get(msg.export_id, msg.run_id)).doc
         if not run.status.final:
             await _finalize(services, run)
     finally:
@@ -78,31 +79,31 @@ async def finalize_run(services: Services, msg: FinalizeMessage) -> None:
 
 async def _finalize(services: Services, run: Run) -> None:
     run = await services.runs.update(
-        run.export, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
+        run.export_id, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
     )
     stages = Stages()
     reports = [await _plan_table(services, run, PLAN_REPORT, REPORT_SCHEMA)]
     updates: list[pa.Table] = [await _plan_table(services, run, PLAN_STATE, STATE_SCHEMA)]
     reads = asyncio.Semaphore(SHARD_READS)
 
-    async def outcome_of(index: int) -> tuple[pa.Table, pa.Table] | None:
+    async def outcome_of(index: int) -> tuple[pa.Table, pa.Table, Op] | None:
         path = services.runs.path
         async with reads:
             try:
                 shard = await read_table(
-                    services.runs_container, path(run.export, run.id, shard_name(index)), ["email", "hash"]
+                    services.runs_container, path(run.export_id, run.id, shard_name(index)), ["email", "hash"]
                 )
-                outcome = await read_table(services.runs_container, path(run.export, run.id, outcome_name(index)))
-            except (ResourceNotFoundError, pa.ArrowException):  # a failed shard that cannot be read: counted only
+                outcome = await read_table(services.runs_container, path(run.export_id, run.id, outcome_name(index)))
+                op = shard_op(shard)
+            except (ResourceNotFoundError, pa.ArrowException, CorruptDocument):  # a failed shard: counted only
                 logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
                 return None
-        return shard, outcome
+        return shard, outcome, op
 
-    for pair in await asyncio.gather(*(outcome_of(i) for i in range(run.shards.total))):
-        if pair is None:
+    for found in await asyncio.gather(*(outcome_of(i) for i in range(run.shards.total))):
+        if found is None:
             continue
-        shard, outcome = pair
-        op = shard_op(shard)
+        shard, outcome, op = found
         codes = outcome["outcome"]
         for (kind, result), list_status in STATE_AFTER.items():
             if kind is op:
@@ -121,7 +122,9 @@ async def _finalize(services: Services, run: Run) -> None:
     stages.mark("state")
     release_memory()
     final, error = _final_status(run)
-    await end_run(services, run.export, run.id, final, error=error, report=pa.concat_tables(reports))
+    ended = await end_run(services, run.export_id, run.id, final, error=error, report=pa.concat_tables(reports))
+    if ended.status is final and _complete(run):
+        await record_decision(services.ledgers, ended)  # everything was sent: the timer waits for a new snapshot
     stages.mark("report")
     logger.info("run finalized", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, **stages.fields()})
 
@@ -140,21 +143,26 @@ def _final_status(run: Run) -> tuple[RunStatus, RunError | None]:
     return RunStatus.SUCCEEDED, None
 
 
+def _complete(run: Run) -> bool:
+    """Everything planned reached AC (rows AC rejected are retried with the next snapshot): nothing was cut
+    short by a cancel, an error, a failed shard, or upserts or removals left unsent."""
+    c = run.counts
+    return not (run.error or run.shards.failed or run.cancel_requested or c.not_sent or c.removal_not_sent)
+
+
 async def _commit_state(services: Services, run: Run, updates: list[pa.Table]) -> None:
-    """Old state, with the rows AC confirmed (and detected opt-outs) replaced by their new values."""
-    store = StateStore(services.state_container)
-    state = await store.load(run.export)
+    """The target's old state, with the rows AC confirmed (and detected opt-outs) replaced by their new values;
+    the ledger then names this target as where the export last wrote."""
+    target = run.target
+    if target is None:  # planned by a build before targets: nothing can be committed safely
+        logger.warning("run %s has no target; its state is not committed", run.id)
+        return
+    state = await services.state.load(run.export_id, target)
     changed = pa.concat_tables(updates) if updates else STATE_SCHEMA.empty_table()
     kept = state.table.filter(pc.invert(pc.is_in(state.table["email"], value_set=changed["email"])))
-    complete = not (run.error or run.shards.failed or run.cancel_requested or run.counts.not_sent)
-    meta = state.meta.model_copy(
-        update={
-            "last_run_id": run.id,
-            "updated_at": datetime.now(UTC),
-            "snapshots": run.snapshots if complete else state.meta.snapshots,
-        }
-    )
-    await store.save(run.export, state, pa.concat_tables([kept, changed]), meta)
+    meta = state.meta.model_copy(update={"last_run_id": run.id, "updated_at": datetime.now(UTC)})
+    await services.state.save(run.export_id, target, state, pa.concat_tables([kept, changed]), meta)
+    await services.ledgers.update(run.export_id, lambda ledger: ledger.model_copy(update={"target": target}))
 
 
 def _state_rows(rows: pa.Table, status: ListStatus) -> pa.Table:
@@ -182,7 +190,8 @@ def _report(emails: pa.ChunkedArray[Any], outcome: str, reasons: pa.ChunkedArray
 
 async def _plan_table(services: Services, run: Run, name: str, schema: pa.Schema) -> pa.Table:
     try:
-        return (await read_table(services.runs_container, services.runs.path(run.export, run.id, name))).cast(schema)
+        path = services.runs.path(run.export_id, run.id, name)
+        return (await read_table(services.runs_container, path)).cast(schema)
     except ResourceNotFoundError:  # a run planned by an older version: end it anyway
         logger.warning("run %s has no %s", run.id, name)
         return schema.empty_table()

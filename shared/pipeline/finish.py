@@ -24,12 +24,12 @@ logger = logging.getLogger(__name__)
 REPORT_COLUMNS = ("email", "outcome", "reason", "segment", "row")
 
 
-async def write_report(services: Services, export: str, run_id: str, report: pa.Table) -> None:
+async def write_report(services: Services, export_id: str, run_id: str, report: pa.Table) -> None:
     """The per-row report (CSV, header always present), for admins and contributors."""
     table = report.select(list(REPORT_COLUMNS)) if report.num_rows else _empty_report()
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=True))
-    blob = services.runs_container.get_blob_client(services.runs.path(export, run_id, REPORT_NAME))
+    blob = services.runs_container.get_blob_client(services.runs.path(export_id, run_id, REPORT_NAME))
     await blob.upload_blob(sink.getvalue().to_pybytes(), overwrite=True)
 
 
@@ -39,7 +39,7 @@ def _empty_report() -> pa.Table:
 
 async def end_run(
     services: Services,
-    export: str,
+    export_id: str,
     run_id: str,
     status: RunStatus,
     *,
@@ -50,7 +50,7 @@ async def end_run(
     updates: dict[str, Any] | None = None,
 ) -> Run:
     if report is not None:
-        await write_report(services, export, run_id, report)
+        await write_report(services, export_id, run_id, report)
     now = datetime.now(UTC)
 
     def apply(run: Run) -> Run:
@@ -74,8 +74,8 @@ async def end_run(
             change["counts"] = counts
         return run.model_copy(update=change)
 
-    run = await services.runs.update(export, run_id, apply)
-    await services.runs.release_active(export, run_id)
+    run = await services.runs.update(export_id, run_id, apply)
+    await services.runs.release_active(export_id, run_id)
     if run.status is status:
         _announce(run)
     return run

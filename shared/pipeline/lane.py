@@ -1,6 +1,7 @@
 """The account lane: only one process sends to an AC account at a time, across exports and instances.
 
-The lane is a blob lease on `state/lanes/<host>`.  Inside the process that holds it,
+The lane is a blob lease on `state/lanes/<account>` (the account key of shared/activecampaign/account.py, so
+two hostnames of one account share one lane).  Inside the process that holds it,
 every shard for that account shares the lease and the account's one rate budget
 (shared/activecampaign/budget.py), so scaling out never multiplies AC traffic.  A
 shard that finds the lane held elsewhere goes back to the queue with a delay.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from azure.storage.blob.aio import ContainerClient
 
+from shared.activecampaign.account import storage_key
 from shared.errors import RetriableError
 from shared.storage.lease import LeaseBusy, RenewingLease
 
@@ -55,7 +57,7 @@ class LaneRegistry:
 
     async def enter(self, host: str) -> Lane:
         """Join the account's lane, or raise LaneBusy (retry_after = the busy delay)."""
-        key = host.lower()
+        key = storage_key(host)
         async with self._lock:
             held = self._held.get(key)
             if held is not None and held.lease.lost:
@@ -63,7 +65,7 @@ class LaneRegistry:
                 del self._held[key]
                 held = None
             if held is None:
-                blob = self._container.get_blob_client(f"lanes/{key.replace(':', '_')}")
+                blob = self._container.get_blob_client(f"lanes/{key}")
                 try:
                     lease = await RenewingLease(blob, self._lease_s).acquire()
                 except LeaseBusy:

@@ -14,7 +14,8 @@ from shared.errors import InvalidInput
 class Message(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
-    export: str
+    export_id: str
+    export: str = Field(description="The export's name, for logs only: runs are found by export_id")
     run_id: str
     traceparent: str | None = Field(default=None, description="W3C trace context: one trace per run")
 
@@ -27,6 +28,23 @@ class Message(BaseModel):
             return cls.model_validate_json(body)
         except ValidationError:
             raise InvalidInput(f"not a {cls.__name__}: the queue message cannot be read") from None
+
+
+class RunRef(BaseModel):
+    """The run a message belongs to, read leniently from a message that failed to parse as its kind."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+    export_id: str
+    run_id: str
+    export: str = ""
+
+    @classmethod
+    def find(cls, body: bytes | str) -> RunRef | None:
+        try:
+            return cls.model_validate_json(body)
+        except ValidationError:
+            return None
 
 
 class RunMessage(Message):
@@ -46,4 +64,4 @@ class FinalizeMessage(Message):
     """Finalize queue: every shard has a result; reconcile and finish the run."""
 
 
-__all__ = ["FinalizeMessage", "Message", "RunMessage", "ShardMessage"]
+__all__ = ["FinalizeMessage", "Message", "RunMessage", "RunRef", "ShardMessage"]

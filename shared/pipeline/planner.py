@@ -23,11 +23,13 @@ from shared.memory import release_memory
 from shared.models import Export, Run, RunError, RunStatus
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.finish import end_run
+from shared.pipeline.ledger import plan_key, record_decision
+from shared.pipeline.lookup import connection_of, export_of
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
 from shared.pipeline.plan import Plan, make_plan, plan_diff
 from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rules
 from shared.pipeline.shards import Op, PayloadSpec, shard_name, shard_table, write_table
-from shared.pipeline.state import StateStore
+from shared.pipeline.state import target_of
 from shared.services import Services
 from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot
 from shared.stages import Stages
@@ -43,7 +45,7 @@ _plans = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
 
 async def plan_run(services: Services, msg: RunMessage) -> None:
     try:
-        run = (await services.runs.get(msg.export, msg.run_id)).doc
+        run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     except NotFound:
         logger.warning("run message for a run that does not exist", extra={"run": msg.run_id})
         return
@@ -53,7 +55,7 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
         await _requeue(services, run, msg)
         return
     if run.cancel_requested:
-        await end_run(services, run.export, run.id, RunStatus.CANCELED, reason="canceled before planning started")
+        await end_run(services, run.export_id, run.id, RunStatus.CANCELED, reason="canceled before planning started")
         return
     async with _plans:
         try:
@@ -62,7 +64,7 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
             raise
         except ExportError as exc:
             await end_run(
-                services, run.export, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message)
+                services, run.export_id, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message)
             )
 
 
@@ -71,14 +73,15 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     clock = time.perf_counter()
     stages = Stages()
     run = await services.runs.update(
-        run.export,
+        run.export_id,
         run.id,
         lambda r: r.model_copy(
             update={"status": RunStatus.PLANNING, "timings": r.timings.model_copy(update={"started_at": started})}
         ),
     )
-    export = (await services.exports.get(run.export)).doc
-    connection = (await services.connections.get(export.connection)).doc
+    export = await export_of(services, run.export_id, run.export)
+    connection = await connection_of(services, export)
+    target = target_of(export, connection)
     client = await services.ac_for(connection)
     try:
         await client.get_list(export.list_id)
@@ -90,13 +93,24 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     root = export.snapshot_root or services.settings.snapshot_root
     snapshots = [await find_snapshot(services.snapshot_container, root, seg) for seg in export.segments]
     snapshot_ids = {s.entity: s.snapshot_id for s in snapshots}
-    store = StateStore(services.state_container)
-    state = await store.load(run.export)
-    if run.trigger == "schedule" and export.schedule == "refresh" and snapshot_ids == state.meta.snapshots:
+    key = plan_key(export, target, snapshot_ids)
+    ledger, _ = await services.ledgers.load(export.id)
+    if run.trigger == "schedule" and export.schedule == "refresh" and ledger.decided and ledger.decided.key == key:
         await end_run(
-            services, run.export, run.id, RunStatus.SKIPPED, reason="no new segment snapshot since the last run"
+            services, run.export_id, run.id, RunStatus.SKIPPED, reason="no new segment snapshot since the last run"
         )
         return
+    run = await services.runs.update(
+        run.export_id,
+        run.id,
+        lambda r: r.model_copy(update={"plan_key": key, "target": target, "snapshots": snapshot_ids}),
+    )
+    state = await services.state.load(export.id, target)
+    options = run.options
+    notes: list[str] = []
+    if ledger.target is not None and ledger.target != target and not options.full:
+        options = options.model_copy(update={"full": True})  # a move: what the target holds from us is unknown
+        notes.append("the export now sends to another connection, account or list: everyone was sent")
     stages.mark("prepare")
     segments = [await _read(services, snap, export) for snap in snapshots]
     stages.mark("read")
@@ -106,37 +120,41 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     )
     stages.mark("rules")
     release_memory()  # apply_rules emptied `segments`: the raw columns are gone
-    diff = await asyncio.to_thread(plan_diff, rules, state, export, run.options)
+    diff = await asyncio.to_thread(plan_diff, rules, state, export, options)
     unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
     plan: Plan = await asyncio.to_thread(
-        make_plan, rules, state, export, run.options, services.settings.shard_size, diff, unsubscribed
+        make_plan, rules, state, export, options, services.settings.shard_size, diff, unsubscribed
     )
+    plan.notes[:0] = notes
     del rules, state, diff
     stages.mark("diff")
     release_memory()
-    await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_REPORT), plan.report)
-    await write_table(services.runs_container, services.runs.path(run.export, run.id, PLAN_STATE), plan.state_updates)
+    await write_table(services.runs_container, services.runs.path(run.export_id, run.id, PLAN_REPORT), plan.report)
+    await write_table(
+        services.runs_container, services.runs.path(run.export_id, run.id, PLAN_STATE), plan.state_updates
+    )
     planned = datetime.now(UTC)
     if plan.skipped or run.options.dry_run:
         status = RunStatus.SKIPPED if plan.skipped else RunStatus.SUCCEEDED
         reason = plan.skipped or "dry run: nothing was sent"
-        await end_run(
+        ended = await end_run(
             services,
-            run.export,
+            run.export_id,
             run.id,
             status,
             reason=_with_notes(reason, plan),
             counts=plan.counts,
             report=plan.report,
-            updates={"snapshots": snapshot_ids},
         )
+        if plan.skipped and ended.status is RunStatus.SKIPPED:
+            await record_decision(services.ledgers, ended)  # decided once per snapshot: the timer does not loop
         return
     spec = PayloadSpec(export.list_id, tuple(export.tags), export.exclude_automations)
     uploads = asyncio.Semaphore(SHARD_UPLOADS)
 
     async def upload(index: int, op: Op, rows: pa.Table) -> None:
         async with uploads:
-            blob = services.runs.path(run.export, run.id, shard_name(index))
+            blob = services.runs.path(run.export_id, run.id, shard_name(index))
             await write_table(services.runs_container, blob, shard_table(rows, op, spec))
 
     await asyncio.gather(*(upload(i, op, rows) for i, (op, rows) in enumerate(plan.shards)))
@@ -150,14 +168,7 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
         shards = r.shards.model_copy(update={"total": total, "sizes": sizes, "ops": ops})
         reason = "; ".join(plan.notes) or None
         return r.model_copy(
-            update={
-                "status": status,
-                "timings": timings,
-                "counts": plan.counts,
-                "shards": shards,
-                "snapshots": snapshot_ids,
-                "reason": reason,
-            }
+            update={"status": status, "timings": timings, "counts": plan.counts, "shards": shards, "reason": reason}
         )
 
     stages.mark("shards")
@@ -165,25 +176,29 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     ops = [int(op) for op, _ in plan.shards]
     plan.shards.clear()  # the contacts are in the shard files now
     release_memory()
-    run = await services.runs.update(run.export, run.id, sending)
+    run = await services.runs.update(run.export_id, run.id, sending)
     logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": total, **stages.fields()})
-    await _requeue(services, run, msg, host=connection.hostname)
+    await _requeue(services, run, msg)
 
 
-async def _requeue(services: Services, run: Run, msg: RunMessage, host: str | None = None) -> None:
+async def _requeue(services: Services, run: Run, msg: RunMessage) -> None:
     """Queue every shard that has not finished (or the finaliser, when none is left)."""
-    if host is None:
-        export = (await services.exports.get(run.export)).doc
-        host = (await services.connections.get(export.connection)).doc.hostname
+    host = run.target.account if run.target else ""
     pending = [i for i in range(run.shards.total) if i not in run.shards.completed]
     parent = current_traceparent() or msg.traceparent  # the run's trace: shards and finaliser under this plan
     for index in pending:
-        message = ShardMessage(export=run.export, run_id=run.id, shard=index, account_host=host, traceparent=parent)
+        message = ShardMessage(
+            export_id=run.export_id,
+            export=run.export,
+            run_id=run.id,
+            traceparent=parent,
+            shard=index,
+            account_host=host,
+        )
         await services.enqueue(SHARD_QUEUE, message.to_json())
     if not pending:
-        await services.enqueue(
-            FINALIZE_QUEUE, FinalizeMessage(export=run.export, run_id=run.id, traceparent=parent).to_json()
-        )
+        done = FinalizeMessage(export_id=run.export_id, export=run.export, run_id=run.id, traceparent=parent)
+        await services.enqueue(FINALIZE_QUEUE, done.to_json())
 
 
 async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:

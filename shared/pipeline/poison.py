@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from shared.errors import CorruptDocument, FatalError
+from shared.errors import CorruptDocument, FatalError, NotFound
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_QUEUE, DIM_RUN, DIM_SHARD, EVENT_MESSAGE_POISONED
 from shared.models import RunError, RunStatus
 from shared.pipeline.checkpoint import Checkpoint
 from shared.pipeline.finish import end_run
-from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
+from shared.pipeline.messages import FinalizeMessage, RunMessage, RunRef, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
 from shared.pipeline.shards import Op
 from shared.pipeline.worker import checkpoint_store, complete_shard, fail_run, record_outcome
@@ -41,7 +41,7 @@ async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -
     except CorruptDocument:  # what poisoned the shard: what AC confirmed is unknown, so nothing counts as sent
         checkpoint = Checkpoint(shard=msg.shard)
     if not checkpoint.done:
-        shards = (await services.runs.get(msg.export, msg.run_id)).doc.shards
+        shards = (await services.runs.get(msg.export_id, msg.run_id)).doc.shards
         rows, op = shards.sizes[msg.shard], Op(shards.ops[msg.shard])  # the shard file itself may be unreadable
         outcomes = shard_outcomes(rows, checkpoint, op, f"not sent: {reason}")
         await record_outcome(services, msg, store, checkpoint, outcomes, failed=True)
@@ -52,7 +52,7 @@ async def run_poisoned(services: Services, msg: RunMessage, *, queue: str) -> No
     _announce(queue, msg.export, msg.run_id)
     message = f"planning failed on every delivery attempt (the message was moved to {queue}); see the function logs"
     await end_run(
-        services, msg.export, msg.run_id, RunStatus.FAILED, error=RunError(code="planning_failed", message=message)
+        services, msg.export_id, msg.run_id, RunStatus.FAILED, error=RunError(code="planning_failed", message=message)
     )
 
 
@@ -60,8 +60,26 @@ async def finalize_poisoned(services: Services, msg: FinalizeMessage, *, queue: 
     _announce(queue, msg.export, msg.run_id)
     message = f"finishing the run failed on every attempt (the message was moved to {queue}); see the function logs"
     await end_run(
-        services, msg.export, msg.run_id, RunStatus.FAILED, error=RunError(code="finalize_failed", message=message)
+        services, msg.export_id, msg.run_id, RunStatus.FAILED, error=RunError(code="finalize_failed", message=message)
     )
 
 
-__all__ = ["finalize_poisoned", "run_poisoned", "shard_poisoned"]
+async def unreadable_poisoned(services: Services, body: bytes, *, queue: str) -> None:
+    """A message that could not be read on any delivery: fail the run it names, if it names one."""
+    ref = RunRef.find(body)
+    if ref is None:
+        logger.error("dropped an unreadable message from %s: it names no run", queue, extra={DIM_QUEUE: queue})
+        return
+    _announce(queue, ref.export, ref.run_id)
+    message = (
+        f"a message of this run could not be read on any delivery attempt and was moved to {queue}; "
+        "start the run again (a new version of the app may have changed the message format)"
+    )
+    error = RunError(code="message_unreadable", message=message)
+    try:
+        await end_run(services, ref.export_id, ref.run_id, RunStatus.FAILED, error=error)
+    except NotFound:
+        logger.error("dropped an unreadable message from %s: its run does not exist", queue, extra={DIM_QUEUE: queue})
+
+
+__all__ = ["finalize_poisoned", "run_poisoned", "shard_poisoned", "unreadable_poisoned"]

@@ -1,8 +1,9 @@
 """Run records and the one-active-run-per-export lock, in the runs container.
 
-Layout: `<export>/<runId>/run.json` (the record), `<export>/active.json` (which run
-holds the export), and the run's working files next to its record (shards,
-checkpoints, results, report).  Run ids sort by time.
+Layout, under the export's immutable id (never its name, which a later export may reuse):
+`<exportId>/<runId>/run.json` (the record), `<exportId>/active.json` (which run holds the
+export), and the run's working files next to its record (shards, checkpoints, results,
+report, the finaliser's lock).  Run ids sort by time.
 """
 
 from __future__ import annotations
@@ -35,53 +36,53 @@ class RunStore:
         self._active: DocumentStore[ActiveRun] = DocumentStore(container, "", ActiveRun, "active run")
 
     @staticmethod
-    def _key(export: str, run_id: str) -> str:
-        return f"{export}/{run_id}/run"
+    def _key(export_id: str, run_id: str) -> str:
+        return f"{export_id}/{run_id}/run"
 
     @staticmethod
-    def path(export: str, run_id: str, name: str) -> str:
-        """A working file of the run: path(export, run, 'shards/3.arrow')."""
-        return f"{export}/{run_id}/{name}"
+    def path(export_id: str, run_id: str, name: str) -> str:
+        """A working file of the run: path(export_id, run_id, 'shards/3.arrow')."""
+        return f"{export_id}/{run_id}/{name}"
 
     async def create(self, run: Run) -> str:
-        return await self._runs.create(self._key(run.export, run.id), run)
+        return await self._runs.create(self._key(run.export_id, run.id), run)
 
-    async def get(self, export: str, run_id: str) -> Versioned[Run]:
+    async def get(self, export_id: str, run_id: str) -> Versioned[Run]:
         try:
-            return await self._runs.get(self._key(export, run_id))
+            return await self._runs.get(self._key(export_id, run_id))
         except NotFound:
-            raise NotFound(f"run {run_id!r} of export {export!r} does not exist") from None
+            raise NotFound(f"run {run_id!r} does not exist") from None
 
-    async def update(self, export: str, run_id: str, change: Callable[[Run], Awaitable[Run] | Run]) -> Run:
-        return (await self._runs.update(self._key(export, run_id), change, attempts=50)).doc
+    async def update(self, export_id: str, run_id: str, change: Callable[[Run], Awaitable[Run] | Run]) -> Run:
+        return (await self._runs.update(self._key(export_id, run_id), change, attempts=50)).doc
 
-    async def list(self, export: str, *, limit: int = 20) -> list[Run]:
+    async def list(self, export_id: str, *, limit: int = 20) -> list[Run]:
         """The newest `limit` runs of an export, newest first."""
         ids: list[str] = []
-        async for item in self.container.walk_blobs(name_starts_with=f"{export}/", delimiter="/"):
+        async for item in self.container.walk_blobs(name_starts_with=f"{export_id}/", delimiter="/"):
             name = item.name.rstrip("/").rsplit("/", 1)[-1]
             if item.name.endswith("/"):
                 ids.append(name)
         ids.sort(reverse=True)
         found = await asyncio.gather(
-            *(self._runs.find(self._key(export, i)) for i in ids[:limit]), return_exceptions=True
+            *(self._runs.find(self._key(export_id, i)) for i in ids[:limit]), return_exceptions=True
         )
         for result in found:
             if isinstance(result, CorruptDocument):
-                logger.warning("a run record of export %s cannot be read: %s", export, result.message)
+                logger.warning("a run record of export %s cannot be read: %s", export_id, result.message)
             elif isinstance(result, BaseException):
                 raise result
         return [f.doc for f in found if isinstance(f, Versioned)]
 
     # -- one active run per export -------------------------------------------------------------
 
-    async def active_run_id(self, export: str) -> str | None:
-        found = await self._active.find(f"{export}/active")
+    async def active_run_id(self, export_id: str) -> str | None:
+        found = await self._active.find(f"{export_id}/active")
         return found.doc.run_id if found else None
 
-    async def claim_active(self, export: str, run_id: str) -> str | None:
+    async def claim_active(self, export_id: str, run_id: str) -> str | None:
         """Make `run_id` the export's active run.  Returns the id of a run that still holds it, or None."""
-        key = f"{export}/active"
+        key = f"{export_id}/active"
         blob = self.container.get_blob_client(self._active.blob_name(key))
         body = ActiveRun(run_id=run_id).model_dump_json().encode()
         for _ in range(5):
@@ -93,7 +94,7 @@ class RunStore:
             current = await self._active.find(key)
             if current is None:
                 continue
-            holder = await self._runs.find(self._key(export, current.doc.run_id))
+            holder = await self._runs.find(self._key(export_id, current.doc.run_id))
             if holder is not None and not holder.doc.status.final:
                 return current.doc.run_id
             try:  # the holder finished (or vanished): take over, unless someone else just did
@@ -103,14 +104,14 @@ class RunStore:
                 return None
             except ResourceModifiedError:
                 continue
-        return await self.active_run_id(export)
+        return await self.active_run_id(export_id)
 
-    async def release_active(self, export: str, run_id: str) -> None:
-        current = await self._active.find(f"{export}/active")
+    async def release_active(self, export_id: str, run_id: str) -> None:
+        current = await self._active.find(f"{export_id}/active")
         if current is None or current.doc.run_id != run_id:
             return
         with contextlib.suppress(NotFound, PreconditionFailed):  # gone, or a new run already claimed it
-            await self._active.delete(f"{export}/active", current.etag)
+            await self._active.delete(f"{export_id}/active", current.etag)
 
 
 __all__ = ["ActiveRun", "RunStore"]

@@ -1,10 +1,15 @@
 """The scheduled refresh: which exports are due, start them, and end runs that stopped moving.
 
-- `refresh` exports run when a segment has a snapshot newer than the one last sent in full;
-- cron exports run when their schedule has fired since they last ran;
+- `refresh` exports run when their plan key (shared/pipeline/ledger.py: the export as saved, its target
+  and its segments' snapshots) differs from the one last decided: a run that ended Skipped (guard,
+  empty snapshot, nothing new) or sent everything settles its key, so the timer never plans the same
+  snapshot twice until a new one lands, the export or its target changes, or someone runs it by hand;
+- cron exports run when their schedule has fired since they last ran (the first time: since the export
+  was saved, so a new cron export waits for its schedule);
 - `manual` exports never run from here; disabled exports neither;
 - an export with a run in flight is not started again;
-- after a failed run, the same snapshot is retried at most every FAILED_RETRY_S.
+- after a failed run, the same plan key is retried at most every FAILED_RETRY_S;
+- a run that made no progress for STALE_AFTER ends Failed, whatever its export's schedule or state.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from shared.errors import Conflict, NotFound, PreconditionFailed, SnapshotError
 from shared.events import DIM_EVENT, DIM_EXPORT, EVENT_EXPORT_CHECKED
 from shared.models import Export, RunError, RunOptions, RunStatus
 from shared.pipeline.finish import end_run
+from shared.pipeline.ledger import plan_key
 from shared.pipeline.runs import start_run
-from shared.pipeline.state import StateStore
+from shared.pipeline.state import target_of
 from shared.services import Services
 from shared.snapshot import find_snapshot
 
@@ -48,30 +54,33 @@ async def scheduled_refresh(services: Services, now: datetime | None = None) -> 
 
 
 async def _refresh_one(services: Services, export: Export, now: datetime) -> str | None:
+    await _expire_stale(services, export, now)  # whether or not the export is enabled or scheduled
     if not export.enabled:
         return None
-    await _expire_stale(services, export.name, now)
     due, why = await _due(services, export, now)
     logger.info("export checked", extra={DIM_EVENT: EVENT_EXPORT_CHECKED, DIM_EXPORT: export.name, "due": due})
     if not due:
         logger.debug("export %s not due: %s", export.name, why)
         return None
     try:
-        started = await start_run(services, export.name, RunOptions(), trigger="schedule")
+        started = await start_run(services, export, RunOptions(), trigger="schedule")
     except (Conflict, NotFound):
         return None
     if export.schedule not in ("refresh", "manual"):
-        await _mark_scheduled(services, export.name, now)
+        await _mark_scheduled(services, export.id, now)
     return started.message
 
 
 async def _due(services: Services, export: Export, now: datetime) -> tuple[bool, str]:
     if export.schedule == "manual":
         return False, "manual"
-    if await services.runs.active_run_id(export.name) is not None:
+    if await services.runs.active_run_id(export.id) is not None:
         return False, "a run is in flight"
-    meta, _ = await StateStore(services.state_container).load_meta(export.name)
+    ledger, _ = await services.ledgers.load(export.id)
     if export.schedule == "refresh":
+        connection = await services.connections.find(export.connection)
+        if connection is None:
+            return False, f"connection {export.connection!r} does not exist"
         root = export.snapshot_root or services.settings.snapshot_root
         try:
             ids = {
@@ -80,41 +89,40 @@ async def _due(services: Services, export: Export, now: datetime) -> tuple[bool,
             }
         except SnapshotError as exc:
             return False, exc.message
-        if ids == meta.snapshots:
-            return False, "no new snapshot"
-        recent = await services.runs.list(export.name, limit=1)
-        if recent and recent[0].status is RunStatus.FAILED and recent[0].snapshots == ids:
+        key = plan_key(export, target_of(export, connection.doc), ids)
+        if ledger.decided is not None and ledger.decided.key == key:
+            return False, f"already decided for this snapshot ({ledger.decided.status})"
+        recent = await services.runs.list(export.id, limit=1)
+        if recent and recent[0].status is RunStatus.FAILED and recent[0].plan_key == key:
             finished = recent[0].timings.finished_at or recent[0].timings.queued_at
             if (now - finished).total_seconds() < FAILED_RETRY_S:
                 return False, "the last run of this snapshot failed recently"
         return True, "new snapshot"
     previous: datetime = croniter(export.schedule, now).get_prev(datetime)
-    last = meta.last_scheduled_at
-    return (last is None or last < previous), "cron"
+    last = ledger.last_scheduled_at or export.updated_at  # a cron export's first run waits for its schedule
+    return last < previous, "cron"
 
 
-async def _mark_scheduled(services: Services, export: str, now: datetime) -> None:
-    store = StateStore(services.state_container)
-    meta, etag = await store.load_meta(export)
+async def _mark_scheduled(services: Services, export_id: str, now: datetime) -> None:
     try:
-        await store.save_meta(export, meta.model_copy(update={"last_scheduled_at": now}), etag)
+        await services.ledgers.update(export_id, lambda ledger: ledger.model_copy(update={"last_scheduled_at": now}))
     except PreconditionFailed:  # a lost race only means the next tick decides again
-        logger.warning("could not record the schedule time of export %s", export)
+        logger.warning("could not record the schedule time of export %s", export_id)
 
 
-async def _expire_stale(services: Services, export: str, now: datetime) -> None:
-    run_id = await services.runs.active_run_id(export)
+async def _expire_stale(services: Services, export: Export, now: datetime) -> None:
+    run_id = await services.runs.active_run_id(export.id)
     if run_id is None:
         return
     try:
-        current = await services.runs.get(export, run_id)
+        current = await services.runs.get(export.id, run_id)
     except NotFound:
         return
-    blob = services.runs_container.get_blob_client(services.runs.path(export, run_id, "run.json"))
+    blob = services.runs_container.get_blob_client(services.runs.path(export.id, run_id, "run.json"))
     modified = (await blob.get_blob_properties()).last_modified
     if not current.doc.status.final and now - modified > STALE_AFTER:
         message = f"the run made no progress for {STALE_AFTER.total_seconds() / 3600:.0f} hours and was ended"
-        await end_run(services, export, run_id, RunStatus.FAILED, error=RunError(code="stale_run", message=message))
+        await end_run(services, export.id, run_id, RunStatus.FAILED, error=RunError(code="stale_run", message=message))
 
 
 __all__ = ["scheduled_refresh"]

@@ -21,6 +21,7 @@ import pyarrow.ipc as ipc
 from azure.storage.blob.aio import ContainerClient
 
 from shared.activecampaign import ContactFields, contact_payload
+from shared.errors import CorruptDocument
 
 _OUTCOME_TYPES: dict[str, pa.DataType] = {"outcome": pa.int8(), "reason": pa.string()}
 OUTCOME_SCHEMA: Final = pa.schema(_OUTCOME_TYPES)
@@ -60,13 +61,31 @@ def shard_table(rows: pa.Table, op: Op, spec: PayloadSpec) -> pa.Table:
 
 
 def shard_op(table: pa.Table) -> Op:
-    return Op(int((table.schema.metadata or {}).get(b"op", b"1")))
+    """The shard's operation, from its metadata (a shard without it is unreadable, never an upsert by default)."""
+    raw = (table.schema.metadata or {}).get(b"op")
+    try:
+        return Op(int(raw or b""))
+    except ValueError:
+        raise CorruptDocument("the shard file has no valid operation in its metadata; it cannot be sent") from None
+
+
+def shard_spec(table: pa.Table) -> PayloadSpec:
+    """What every contact of the shard gets (list, tags, exclude_automations), from its metadata."""
+    raw = (table.schema.metadata or {}).get(b"spec")
+    try:
+        list_id, tags, exclude = json.loads(raw or b"")
+        if not (isinstance(list_id, int) and list_id > 0 and isinstance(tags, list) and isinstance(exclude, bool)):
+            raise ValueError(raw)
+    except (ValueError, TypeError):
+        raise CorruptDocument("the shard file has no valid list and tags in its metadata; it cannot be sent") from None
+    return PayloadSpec(list_id, tuple(str(t) for t in tags), exclude)
 
 
 def shard_payloads(table: pa.Table) -> list[bytes]:
     """Each row's bulk-import contact, serialised once (leavers carry only their email)."""
     op = shard_op(table)
-    list_id, tags, exclude = json.loads((table.schema.metadata or {}).get(b"spec", b"[0, [], false]"))
+    spec = shard_spec(table)
+    list_id, exclude = spec.list_id, spec.exclude_automations
     emails: list[str] = [e or "" for e in table["email"].to_pylist()]
     if op is Op.UNSUBSCRIBE:
         return [
@@ -80,7 +99,7 @@ def shard_payloads(table: pa.Table) -> list[bytes]:
         (int(c.removeprefix(FIELD_PREFIX)), table[c].to_pylist()) for c in names if c.startswith(FIELD_PREFIX)
     ]
     subscribe = list_id if op is Op.UPSERT else None
-    tag_tuple = tuple(tags)
+    tag_tuple = spec.tags
     out: list[bytes] = []
     for i, email in enumerate(emails):
         values = tuple((fid, column[i]) for fid, column in fields if column[i] is not None)
@@ -149,6 +168,7 @@ __all__ = [
     "shard_name",
     "shard_op",
     "shard_payloads",
+    "shard_spec",
     "shard_table",
     "to_ipc",
     "write_table",

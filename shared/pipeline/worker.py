@@ -14,23 +14,27 @@ import time
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from shared.errors import FatalError, NotFound
+from shared.activecampaign.account import account_key
+from shared.errors import CorruptDocument, FatalError, NotFound
 from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
 from shared.metrics import record_ac_responses, record_shard
-from shared.models import Run, RunError
+from shared.models import Connection, Run, RunError
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.checkpoint import Checkpoint, CheckpointStore, ShardCounts
 from shared.pipeline.lane import LaneBusy
+from shared.pipeline.lookup import connection_of, export_of
 from shared.pipeline.messages import FinalizeMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
 from shared.pipeline.sender import ShardSender
 from shared.pipeline.shards import (
+    Op,
     checkpoint_name,
     outcome_name,
     outcome_table,
     read_table,
     shard_name,
     shard_op,
+    shard_spec,
     write_table,
 )
 from shared.services import Services
@@ -48,15 +52,15 @@ class RunWatch:
 
     _inflight: ClassVar[dict[tuple[int, str, str], asyncio.Future[Run]]] = {}
 
-    def __init__(self, services: Services, export: str, run_id: str) -> None:
+    def __init__(self, services: Services, export_id: str, run_id: str) -> None:
         self._services = services
-        self._export = export
+        self._export_id = export_id
         self._run_id = run_id
         self._reason: str | None = None
 
     async def __call__(self) -> str | None:
         if self._reason is None:
-            key = (id(asyncio.get_running_loop()), self._export, self._run_id)
+            key = (id(asyncio.get_running_loop()), self._export_id, self._run_id)
             pending = self._inflight.get(key)
             if pending is None:
                 pending = asyncio.ensure_future(self._read())
@@ -66,7 +70,7 @@ class RunWatch:
         return self._reason
 
     async def _read(self) -> Run:
-        return (await self._services.runs.get(self._export, self._run_id)).doc
+        return (await self._services.runs.get(self._export_id, self._run_id)).doc
 
 
 def stop_reason(run: Run) -> str | None:
@@ -89,7 +93,7 @@ async def run_shard(services: Services, msg: ShardMessage) -> None:
 
 
 def _blob_path(services: Services, msg: ShardMessage, name: str) -> str:
-    return services.runs.path(msg.export, msg.run_id, name)
+    return services.runs.path(msg.export_id, msg.run_id, name)
 
 
 def checkpoint_store(services: Services, msg: ShardMessage) -> CheckpointStore:
@@ -116,7 +120,7 @@ async def record_outcome(
 async def process_shard(services: Services, msg: ShardMessage) -> None:
     started = time.perf_counter()
     try:
-        run = (await services.runs.get(msg.export, msg.run_id)).doc
+        run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     except NotFound:
         logger.warning("shard message for a run that no longer exists", extra={DIM_RUN: msg.run_id})
         return
@@ -158,26 +162,31 @@ async def _send(
     services: Services, msg: ShardMessage, run: Run, checkpoint: Checkpoint, store: CheckpointStore
 ) -> None:
     table = await read_table(services.runs_container, _blob_path(services, msg, shard_name(msg.shard)))
-    op = shard_op(table)
-    watch = RunWatch(services, msg.export, msg.run_id)
+    watch = RunWatch(services, msg.export_id, msg.run_id)
     stopped = stop_reason(run)
     lane_wait = 0.0
     retries = rate_limited = 0
     sending_started = time.perf_counter()
     fatal = False
+    try:
+        op, list_id = shard_op(table), shard_spec(table).list_id
+    except CorruptDocument as exc:  # never sent with a guessed list or operation
+        op, list_id = Op(run.shards.ops[msg.shard]), 0
+        error = FatalError(f"shard {msg.shard}: {exc.message}")
+        await fail_run(services, msg, error)
+        stopped, fatal = f"the run failed: {error.message}", True
     if stopped is None:
         try:
-            export = (await services.exports.get(msg.export)).doc
-            connection = (await services.connections.get(export.connection)).doc
-        except NotFound as exc:
-            await fail_run(services, msg, FatalError(f"the run cannot continue: {exc.message}"))
+            connection = await _connection(services, run)
+        except FatalError as exc:
+            await fail_run(services, msg, exc)
             stopped, fatal = f"the run failed: {exc.message}", True
         else:
             lane = await services.lanes.enter(connection.hostname)  # LaneBusy goes back to the queue
             lane_wait = (datetime.now(UTC) - msg.first_enqueued_at).total_seconds()
             client = await services.ac_for(connection)
             sender = ShardSender(
-                client, table, op, export.list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost
+                client, table, op, list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost
             )
             try:
                 await sender.run()
@@ -202,6 +211,19 @@ async def _send(
     await record_outcome(services, msg, store, checkpoint, outcomes, failed=fatal)
 
 
+async def _connection(services: Services, run: Run) -> Connection:
+    """The connection the run was planned on, still reaching the same account; FatalError otherwise (the export
+    or its connection was deleted, re-created or moved mid-run: what was planned no longer applies)."""
+    export = await export_of(services, run.export_id, run.export)
+    connection = await connection_of(services, export)
+    target = run.target
+    if target is None or connection.id != target.connection_id or account_key(connection.hostname) != target.account:
+        raise FatalError(
+            f"the connection of export {run.export!r} changed while the run was sending; start the run again"
+        )
+    return connection
+
+
 async def fail_run(services: Services, msg: ShardMessage, error: FatalError) -> None:
     """Record a fatal error on the run (the first one wins); every shard stops before its next batch."""
 
@@ -210,7 +232,7 @@ async def fail_run(services: Services, msg: ShardMessage, error: FatalError) -> 
             return run
         return run.model_copy(update={"error": RunError(code=error.code, message=error.message)})
 
-    await services.runs.update(msg.export, msg.run_id, record)
+    await services.runs.update(msg.export_id, msg.run_id, record)
 
 
 async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Checkpoint) -> None:
@@ -234,9 +256,11 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
             }
         )
 
-    run = await services.runs.update(msg.export, msg.run_id, apply)
+    run = await services.runs.update(msg.export_id, msg.run_id, apply)
     if run.shards.done >= run.shards.total and not run.status.final:
-        message = FinalizeMessage(export=msg.export, run_id=msg.run_id, traceparent=msg.traceparent)
+        message = FinalizeMessage(
+            export_id=msg.export_id, export=msg.export, run_id=msg.run_id, traceparent=msg.traceparent
+        )
         await services.enqueue(FINALIZE_QUEUE, message.to_json())
 
 

@@ -60,7 +60,7 @@ class DocumentStore(Generic[M]):
                 for e in exc.errors(include_url=False, include_input=False)
             )
             if any(e["loc"] and e["loc"][0] in ("schemaVersion", "schema_version") for e in exc.errors()):
-                problems = f"unknown schema version (this app reads version 1): {problems}"
+                problems = f"unknown schema version (written by a newer version of this app?): {problems}"
             raise CorruptDocument(f"{self.kind} {name!r} cannot be read ({self.blob_name(name)}): {problems}") from None
 
     async def get(self, name: str) -> Versioned[M]:
@@ -117,6 +117,13 @@ class DocumentStore(Generic[M]):
             )
         except ResourceExistsError:
             raise Conflict(f"{self.kind} {name!r} already exists") from None
+        return str(result["etag"])
+
+    async def put(self, name: str, doc: M) -> str:
+        """Write unconditionally (for documents only one writer ever produces, e.g. keyed by a fresh id)."""
+        result = await self._container.get_blob_client(self.blob_name(name)).upload_blob(
+            self._dump(doc), overwrite=True, content_settings=JSON
+        )
         return str(result["etag"])
 
     async def replace(self, name: str, doc: M, etag: str) -> str:

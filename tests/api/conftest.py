@@ -220,3 +220,8 @@ def export_body(connection: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def export_id_of(services: Services, name: str) -> str:
+    """The immutable id of the export that has `name` now (runs and state live under it)."""
+    return (await services.exports.get(name)).doc.id

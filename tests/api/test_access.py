@@ -11,7 +11,7 @@ from shared.api.routes import PUBLIC
 from shared.security import Role
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, NO_ROLE, VIEWER, ApiClient
-from tests.api.conftest import Emu, ProdFactory, Snapshots, connection_body, export_body
+from tests.api.conftest import Emu, ProdFactory, Snapshots, connection_body, export_body, export_id_of
 
 PRINCIPALS: dict[str, tuple[str | None, frozenset[Role]]] = {
     "nobody": (None, frozenset()),
@@ -24,7 +24,7 @@ PROTECTED = [r for r in ROUTES if r.roles != PUBLIC]
 
 
 def concrete(route: Route, name: str = "x-name", run_id: str = "20261120T120000Z-abcdef") -> str:
-    return route.path.format(name=name, runId=run_id)
+    return route.path.format(name=name, runId=run_id, exportId="e-0123456789abcdef")
 
 
 def denials() -> list[Any]:
@@ -61,7 +61,7 @@ async def test_a_viewer_cannot_write_anything(api: ApiClient, dev: Services, emu
     # then every one is 403 and nothing changed, and no run was started
     assert {r.status for r in replies} == {403}
     assert ((await dev.connections.get(unique)).etag, (await dev.exports.get(unique)).etag) == before
-    assert await dev.runs.list(unique) == []
+    assert await dev.runs.list(await export_id_of(dev, unique)) == []
 
 
 async def test_a_forged_principal_is_401_when_easy_auth_is_off_outside_local_development(
@@ -110,7 +110,8 @@ async def make_world(api: ApiClient, emu: Emu, snapshots: Snapshots, unique: str
 
 
 async def put_report(services: Services, export: str, run_id: str) -> None:
-    blob = services.runs_container.get_blob_client(services.runs.path(export, run_id, "report.csv"))
+    path = services.runs.path(await export_id_of(services, export), run_id, "report.csv")
+    blob = services.runs_container.get_blob_client(path)
     await blob.upload_blob(b"row,reason\n3,invalid email\n", overwrite=True)
 
 
@@ -196,6 +197,12 @@ async def test_every_role_gets_a_success_on_every_route_it_holds(
     shared_export = f"{world['shared']}-export"
     shared_run = (await api.call("POST", f"exports/{shared_export}/runs", as_=ADMIN)).json()["id"]
     await put_report(dev, shared_export, shared_run)
+    gone = f"{unique}-gone"  # a deleted export: its runs are read under its retired id
+    assert (await api.call("PUT", f"exports/{gone}", as_=ADMIN, json_body=export_body(world["shared"]))).status == 201
+    retired_id = await export_id_of(dev, gone)
+    retired_run = (await api.call("POST", f"exports/{gone}/runs", as_=ADMIN)).json()["id"]
+    await put_report(dev, gone, retired_run)
+    assert (await api.call("DELETE", f"exports/{gone}", as_=ADMIN)).status == 200
     results: dict[tuple[str, str], int] = {}
 
     for who in ("viewer", "contributor", "admin"):
@@ -211,9 +218,11 @@ async def test_every_role_gets_a_success_on_every_route_it_holds(
             elif route.operation_id == "export_put":
                 body = export_body(world["shared"])
             mine = route.operation_id in PHASE
+            retired = route.path.startswith("retired-exports")
             path = route.path.format(
                 name=own if mine else (world["shared"] if route.path.startswith("connections") else shared_export),
-                runId=own_run if mine else shared_run,
+                runId=own_run if mine else (retired_run if retired else shared_run),
+                exportId=retired_id,
             )
             reply = await api.call(route.method, path, as_=header, json_body=body)
             if route.operation_id == "run_start" and reply.status == 202:

@@ -6,8 +6,8 @@ from typing import Any
 
 from shared.models import RunStatus
 from shared.services import Services
-from tests.api.client import ADMIN, VIEWER, ApiClient
-from tests.api.conftest import Emu, Snapshots, connection_body, export_body
+from tests.api.client import ADMIN, CONTRIBUTOR, VIEWER, ApiClient
+from tests.api.conftest import Emu, Snapshots, connection_body, export_body, export_id_of
 
 HEADER = ["Email", "FirstName", "LastName", "Phone", "Plan"]
 
@@ -38,7 +38,7 @@ async def test_saving_an_export_checks_it_and_does_not_run_it(
     assert view["createdBy"] == {"id": "u-alice", "name": "alice"}
     assert reply.header("Location") == f"/api/exports/{unique}" and reply.header("ETag")
     # saving does not run it
-    assert reply.queue_messages == [] and await dev.runs.list(unique) == []
+    assert reply.queue_messages == [] and await dev.runs.list(await export_id_of(dev, unique)) == []
     # everyone reads it, with the same ETag
     got = await api.call("GET", f"exports/{unique}", as_=VIEWER)
     assert got.status == 200 and got.header("ETag") == reply.header("ETag")
@@ -158,16 +158,49 @@ async def test_deleting_an_export_cancels_its_run_and_keeps_the_history(
     api: ApiClient, dev: Services, emu: Emu, unique: str
 ) -> None:
     await connect(api, emu, unique)
-    await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))
+    created = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))
+    old_id = created.json()["id"]
     run = (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).json()
+    assert run["exportId"] == old_id
 
     deleted = await api.call("DELETE", f"exports/{unique}", as_=ADMIN)
 
-    assert deleted.status == 200 and deleted.json() == {"name": unique, "canceledRunId": run["id"]}
+    assert deleted.status == 200 and deleted.json() == {"name": unique, "id": old_id, "canceledRunId": run["id"]}
     assert (await api.call("GET", f"exports/{unique}", as_=ADMIN)).status == 404
-    history = await api.call("GET", f"exports/{unique}/runs", as_=VIEWER)
-    [kept] = history.json()["items"]
-    assert kept["id"] == run["id"] and kept["cancelRequested"] is True and kept["status"] == RunStatus.QUEUED
+    assert (await api.call("GET", f"exports/{unique}/runs", as_=VIEWER)).status == 404
     # a run cannot be started on a deleted export
     assert (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).status == 404
     assert (await api.call("DELETE", f"exports/{unique}", as_=ADMIN)).status == 404
+    # the history stays under the retired id, for admins only
+    retired = (await api.call("GET", "retired-exports", as_=ADMIN)).json()["items"]
+    assert [r["name"] for r in retired if r["id"] == old_id] == [unique]
+    [kept] = (await api.call("GET", f"retired-exports/{old_id}/runs", as_=ADMIN)).json()["items"]
+    assert kept["id"] == run["id"] and kept["cancelRequested"] is True and kept["status"] == RunStatus.QUEUED
+    one = await api.call("GET", f"retired-exports/{old_id}/runs/{run['id']}", as_=ADMIN)
+    assert one.status == 200 and one.json()["exportId"] == old_id
+    for who in (CONTRIBUTOR, VIEWER):
+        assert (await api.call("GET", f"retired-exports/{old_id}/runs", as_=who)).status == 403
+
+
+async def test_a_new_export_with_a_deleted_exports_name_starts_from_nothing(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    await connect(api, emu, unique)  # shared with admins only
+    shared = f"{unique}-shared"
+    body = connection_body(emu.host, emu.key, usableBy="admins-and-contributors")
+    assert (await api.call("PUT", f"connections/{shared}", as_=ADMIN, json_body=body)).status == 201
+    old = (await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))).json()
+    run = (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).json()
+    report = dev.runs_container.get_blob_client(dev.runs.path(old["id"], run["id"], "report.csv"))
+    await report.upload_blob(b"email,outcome\nsecret@example.com,rejected\n", overwrite=True)
+    await api.call("DELETE", f"exports/{unique}", as_=ADMIN)
+
+    # a contributor takes the deleted name over, on a connection shared with contributors
+    new = await api.call("PUT", f"exports/{unique}", as_=CONTRIBUTOR, json_body=export_body(shared))
+
+    assert new.status == 201 and new.json()["id"] != old["id"]
+    assert (await api.call("GET", f"exports/{unique}/runs", as_=CONTRIBUTOR)).json()["items"] == []
+    for path in (f"exports/{unique}/runs/{run['id']}", f"exports/{unique}/runs/{run['id']}/report"):
+        assert (await api.call("GET", path, as_=CONTRIBUTOR)).status == 404, path
+    assert (await api.call("GET", f"retired-exports/{old['id']}/runs", as_=CONTRIBUTOR)).status == 403
+    assert await dev.runs.list(await export_id_of(dev, unique)) == []

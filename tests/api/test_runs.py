@@ -8,7 +8,7 @@ from shared.models import Run, RunStatus
 from shared.pipeline.messages import RunMessage
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, VIEWER, ApiClient
-from tests.api.conftest import Emu, connection_body, export_body
+from tests.api.conftest import Emu, connection_body, export_body, export_id_of
 
 
 async def make_export(api: ApiClient, emu: Emu, name: str) -> None:
@@ -21,7 +21,7 @@ async def finish(services: Services, export: str, run_id: str, status: RunStatus
     def done(run: Run) -> Run:
         return run.model_copy(update={"status": status})
 
-    await services.runs.update(export, run_id, done)
+    await services.runs.update(await export_id_of(services, export), run_id, done)
 
 
 async def test_starting_a_run_answers_202_with_location_and_queues_it(
@@ -58,7 +58,7 @@ async def test_an_empty_body_is_allowed_and_a_second_run_in_flight_is_409(
     assert first.status == 202 and first.json()["options"] == {"full": False, "dryRun": False, "force": False}
     assert second.status == 409 and first.json()["id"] in second.error["message"]
     assert second.queue_messages == []
-    assert len(await dev.runs.list(unique)) == 1
+    assert len(await dev.runs.list(await export_id_of(dev, unique))) == 1
 
 
 async def test_runs_are_listed_newest_first_with_a_bounded_limit(
@@ -104,7 +104,7 @@ async def test_the_report_is_csv_once_written(api: ApiClient, dev: Services, emu
 
     before = await api.call("GET", path, as_=CONTRIBUTOR)
     csv = b"row,email,outcome,reason\n7,not-an-email,invalid,email has no @\n"
-    blob = dev.runs_container.get_blob_client(dev.runs.path(unique, run_id, "report.csv"))
+    blob = dev.runs_container.get_blob_client(dev.runs.path(await export_id_of(dev, unique), run_id, "report.csv"))
     await blob.upload_blob(csv, overwrite=True)
     after = await api.call("GET", path, as_=CONTRIBUTOR)
 

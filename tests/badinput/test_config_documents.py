@@ -23,7 +23,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 BROKEN_EXPORTS = {
     "cfg-invalid-json": (b'{"connection": "ac", "listId": ', "cannot be read"),
-    "cfg-schema-v2": (None, "unknown schema version (this app reads version 1)"),
+    "cfg-schema-v9": (None, "unknown schema version"),
     "cfg-wrong-shape": (None, "listId"),
     "cfg-not-an-object": (b"[]", "cannot be read"),
     "cfg-empty": (b"", "cannot be read"),
@@ -74,8 +74,8 @@ async def broken(bad_stack: Stack) -> AsyncIterator[Stack]:
     for name, (raw, _) in BROKEN_EXPORTS.items():
         await save_export(stack, name, "cfg/good")
         doc = await read_blob(stack, "config", f"exports/{name}.json")
-        if name == "cfg-schema-v2":
-            raw = json.dumps({**doc, "schemaVersion": 2}).encode()
+        if name == "cfg-schema-v9":
+            raw = json.dumps({**doc, "schemaVersion": 9}).encode()
         elif name == "cfg-wrong-shape":
             raw = json.dumps({**doc, "listId": "abc"}).encode()
         assert raw is not None
@@ -119,7 +119,7 @@ async def test_an_admin_can_replace_or_delete_a_broken_export(broken: Stack) -> 
     ("name", "raw", "words"),
     [
         ("cfgc-invalid-json", b"{", "cannot be read"),
-        ("cfgc-schema-v2", None, "unknown schema version"),
+        ("cfgc-schema-v9", None, "unknown schema version"),
     ],
 )
 async def test_a_broken_connection_fails_its_exports_runs_with_a_reason_and_is_listed(
@@ -131,7 +131,7 @@ async def test_a_broken_connection_fails_its_exports_runs_with_a_reason_and_is_l
     await snapshot(stack, f"cfg/{name}", "cc")
     await save_export(stack, f"{name}-export", f"cfg/{name}", connection=name)
     doc = await read_blob(stack, "config", f"connections/{name}.json")
-    await put_blob(stack, "config", f"connections/{name}.json", raw or json.dumps({**doc, "schemaVersion": 2}).encode())
+    await put_blob(stack, "config", f"connections/{name}.json", raw or json.dumps({**doc, "schemaVersion": 9}).encode())
 
     run = await stack.run(f"{name}-export")
     status, listed = await stack.call("GET", "/connections")
@@ -171,29 +171,20 @@ async def test_the_scheduled_refresh_skips_broken_exports_and_starts_the_good_on
 @pytest.mark.parametrize(
     ("container", "blob", "what"),
     [
-        pytest.param(
-            "state",
-            "exports/cfg-refresh-bad-state/meta.json",
-            "state",
-            id="corrupt-state",
-        ),
-        pytest.param(
-            "runs",
-            "cfg-refresh-bad-run/20200101T000000Z-000000/run.json",
-            "run",
-            id="corrupt-run-record",
-        ),
+        pytest.param("state", "exports/{id}/ledger.json", "state", id="corrupt-ledger"),
+        pytest.param("runs", "{id}/20200101T000000Z-000000/run.json", "run", id="corrupt-run-record"),
     ],
 )
 async def test_one_exports_broken_state_does_not_stop_the_refresh_of_the_others(
     bad_stack: Stack, container: str, blob: str, what: str
 ) -> None:
     stack = bad_stack
-    broken_export = blob.split("/")[1] if container == "state" else blob.split("/")[0]
+    broken_export = f"cfg-refresh-bad-{what}"
     good = f"cfg-refresh-after-{what}"
     for name in (broken_export, good):
         await snapshot(stack, f"cfg/{name}", "s" + what[0])
         await save_export(stack, name, f"cfg/{name}", schedule="refresh")
+    blob = blob.format(id=await stack.export_id(broken_export))
     await put_blob(stack, container, blob, b'{"schemaVersion": "x", "contactsBlob": 5')
     try:
         run = await refresh_starts(stack, good)

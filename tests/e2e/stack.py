@@ -58,6 +58,8 @@ def app_settings(azurite: Azurite, emulator_url: str, tmp: Path, **overrides: st
         "LANE_LEASE_SECONDS": "15",
         "LANE_BUSY_DELAY_SECONDS": "1",
     }
+    extra = overrides.pop("AC_ALLOWED_LOCAL_HOSTS", "")  # more emulated accounts: kept next to the first one
+    settings["AC_ALLOWED_LOCAL_HOSTS"] = ",".join(h for h in (host, *extra.split(",")) if h)
     settings.update(overrides)
     return settings
 
@@ -112,6 +114,14 @@ class Stack:
             await write_snapshot(container, sample, root=SNAPSHOT_ROOT)
         await asyncio.sleep(1.1)  # snapshot folders are per minute; keep written_at distinct
         return sample, oracle(sample)
+
+    async def export_id(self, export: str) -> str:
+        """The immutable id of the export that has this name now (its runs and state live under it)."""
+        return str((await self.api.get_export(export))["id"])
+
+    async def run_path(self, export: str, run_id: str, name: str = "") -> str:
+        """A working file of a run in the runs container (runs/<exportId>/<runId>/<name>)."""
+        return f"{await self.export_id(export)}/{run_id}/{name}"
 
     async def start_run(self, export: str, **options: Any) -> str:
         return await self.api.start_run(export, **options)

@@ -206,7 +206,8 @@ async def test_a_poisoned_shard_fails_the_run_naming_the_shard(stack: Stack) -> 
 
     await eventually(planned, timeout=30)
     async with stack.container("runs") as runs:  # shard 1's file is damaged: every attempt fails
-        await runs.upload_blob(f"poisoned/{run_id}/shards/00001.arrow", b"not an arrow file", overwrite=True)
+        path = await stack.run_path("poisoned", run_id, "shards/00001.arrow")
+        await runs.upload_blob(path, b"not an arrow file", overwrite=True)
     async with stack.workers():
         run = await stack.wait_run("poisoned", run_id, 90)
     assert run["status"] == "Failed", run

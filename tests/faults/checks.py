@@ -57,7 +57,7 @@ async def checkpoints(stack: Stack, export: str, run_id: str) -> dict[int, Check
     """The run's shard checkpoints as the workers left them in storage."""
     found: dict[int, Checkpoint] = {}
     async with stack.container(RUNS_CONTAINER) as runs:
-        async for blob in runs.list_blobs(name_starts_with=f"{export}/{run_id}/shards/"):
+        async for blob in runs.list_blobs(name_starts_with=await stack.run_path(export, run_id, "shards/")):
             if blob.name.endswith(".ckpt.json"):
                 data = await (await runs.download_blob(blob.name)).readall()
                 checkpoint = Checkpoint.model_validate_json(data)

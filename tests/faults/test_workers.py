@@ -88,7 +88,13 @@ async def test_a_shard_message_delivered_twice_at_once_is_sent_once(stack: Stack
         return bool((await stack.inspect("faults"))["stalled"])
 
     await eventually(hanging, timeout=30)
-    copy = ShardMessage(export="twice", run_id=run_id, shard=0, account_host=stack.emulator.url.removeprefix("http://"))
+    copy = ShardMessage(
+        export_id=await stack.export_id("twice"),
+        export="twice",
+        run_id=run_id,
+        shard=0,
+        account_host=stack.emulator.url.removeprefix("http://"),
+    )
     queue = QueueClient.from_connection_string(
         stack.azurite.connection_string, SHARD_QUEUE, message_encode_policy=TextBase64EncodePolicy()
     )
@@ -117,7 +123,7 @@ async def test_the_planner_killed_mid_plan_is_planned_again_and_the_run_complete
     first = HostProcess(stack.settings, tmp_path, ["planner"], lease_s=2).start()
     try:
         run_id = await stack.start_run("replanned")
-        shards_prefix = f"replanned/{run_id}/shards/"
+        shards_prefix = await stack.run_path("replanned", run_id, "shards/")
         async with ContainerClient.from_connection_string(stack.azurite.connection_string, RUNS_CONTAINER) as runs:
 
             async def writing_shards() -> bool:
