@@ -144,10 +144,13 @@ def _final_status(run: Run) -> tuple[RunStatus, RunError | None]:
 
 
 def _complete(run: Run) -> bool:
-    """Everything planned reached AC (rows AC rejected are retried with the next snapshot): nothing was cut
-    short by a cancel, an error, a failed shard, or upserts or removals left unsent."""
+    """Everything planned reached AC: nothing was cut short by a cancel, an error, a failed shard or upserts left
+    unsent, and every leaver was removed.  Upserts AC rejected are retried with the next snapshot; a leaver who
+    is still on the list keeps getting its campaigns, so the snapshot stays unsettled and the timer retries it
+    (every RETRY_S, shared/pipeline/schedule.py)."""
     c = run.counts
-    return not (run.error or run.shards.failed or run.cancel_requested or c.not_sent or c.removal_not_sent)
+    unsent = c.not_sent or c.removal_not_sent or c.removal_rejected
+    return not (run.error or run.shards.failed or run.cancel_requested or unsent)
 
 
 async def _commit_state(services: Services, run: Run, updates: list[pa.Table]) -> None:

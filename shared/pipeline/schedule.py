@@ -8,7 +8,8 @@
   was saved, so a new cron export waits for its schedule);
 - `manual` exports never run from here; disabled exports neither;
 - an export with a run in flight is not started again;
-- after a failed run, the same plan key is retried at most every FAILED_RETRY_S;
+- a run that ended without settling its key (Failed, Canceled, or leavers not removed) is retried at most
+  every RETRY_S;
 - a run that made no progress for STALE_AFTER ends Failed, whatever its export's schedule or state.
 """
 
@@ -31,7 +32,7 @@ from shared.services import Services
 from shared.snapshot import find_snapshot
 
 logger = logging.getLogger(__name__)
-FAILED_RETRY_S: Final = 1800
+RETRY_S: Final = 1800  # a snapshot whose run did not settle it (failed, cancelled, leavers left) is retried this often
 STALE_AFTER: Final = timedelta(hours=6)
 
 
@@ -93,10 +94,10 @@ async def _due(services: Services, export: Export, now: datetime) -> tuple[bool,
         if ledger.decided is not None and ledger.decided.key == key:
             return False, f"already decided for this snapshot ({ledger.decided.status})"
         recent = await services.runs.list(export.id, limit=1)
-        if recent and recent[0].status is RunStatus.FAILED and recent[0].plan_key == key:
+        if recent and recent[0].status.final and recent[0].plan_key == key:  # it ended without settling the key
             finished = recent[0].timings.finished_at or recent[0].timings.queued_at
-            if (now - finished).total_seconds() < FAILED_RETRY_S:
-                return False, "the last run of this snapshot failed recently"
+            if (now - finished).total_seconds() < RETRY_S:
+                return False, f"the last run of this snapshot ended {recent[0].status.value} recently"
         return True, "new snapshot"
     previous: datetime = croniter(export.schedule, now).get_prev(datetime)
     last = ledger.last_scheduled_at or export.updated_at  # a cron export's first run waits for its schedule
