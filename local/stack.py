@@ -33,6 +33,12 @@ def scaled_limits(rate_scale: float) -> dict[str, str]:
     }
 
 
+def allowed_hosts(existing: str, *more: str) -> str:
+    """AC_ALLOWED_LOCAL_HOSTS with `more` added: entries kept in order, each once."""
+    entries = [h.strip() for h in existing.split(",") if h.strip()]
+    return ",".join(dict.fromkeys([*entries, *more]))
+
+
 @dataclass
 class StackOptions:
     azurite_blob_port: int = 0  # 0 = a free port
@@ -112,11 +118,10 @@ class LocalStack:
         assert self.azurite is not None
         values = load_app_settings(SAMPLE_SETTINGS, environ={})
         values["AzureWebJobsStorage"] = self.azurite.connection_string
-        if self.emulator is not None:
-            values["AC_ALLOWED_LOCAL_HOSTS"] = self.ac_hostname
-        else:
-            values.pop("AC_ALLOWED_LOCAL_HOSTS", None)
+        values.pop("AC_ALLOWED_LOCAL_HOSTS", None)
         values.update(self.options.settings)
+        if self.emulator is not None:  # our emulator, next to any others the caller allowed (more AC accounts)
+            values["AC_ALLOWED_LOCAL_HOSTS"] = allowed_hosts(values.get("AC_ALLOWED_LOCAL_HOSTS", ""), self.ac_hostname)
         return values
 
     async def inspect(self, route: str) -> Any:
@@ -158,4 +163,4 @@ def _function_app() -> Any:
     return function_app.app
 
 
-__all__ = ["LocalStack", "StackOptions", "scaled_limits"]
+__all__ = ["LocalStack", "StackOptions", "allowed_hosts", "scaled_limits"]

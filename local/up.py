@@ -5,7 +5,9 @@
 - the stand-in host with function_app: the HTTP API on http://127.0.0.1:7071/api/, the timer, the queues.
 
 Settings come from local.settings.json (created from local.settings.sample.json if missing), under the
-environment.  Override the ports and key with AC_EMULATOR_PORT, AC_EMULATOR_KEY and API_PORT.
+environment.  Override the ports and key with AC_EMULATOR_PORT, AC_EMULATOR_KEY and API_PORT.  Entries of
+AC_ALLOWED_LOCAL_HOSTS in the environment are kept and the stack's emulator is added, so a second emulated
+account (`python -m local.activecampaign_emulator --port 8086`) can be connected as http://127.0.0.1:8086/.
 """
 
 from __future__ import annotations
@@ -29,8 +31,7 @@ async def main() -> int:
         print(f"up: created {SETTINGS.name} from {SAMPLE_SETTINGS.name}")
     emulator_port = int(os.environ.get("AC_EMULATOR_PORT", "8085"))
     key = os.environ.get("AC_EMULATOR_KEY", "local-dev-key")
-    settings = load_app_settings(SETTINGS)
-    settings["AC_ALLOWED_LOCAL_HOSTS"] = f"127.0.0.1:{emulator_port}"
+    settings = load_app_settings(SETTINGS)  # AC_ALLOWED_LOCAL_HOSTS entries are kept; the stack adds its emulator's
     options = StackOptions(
         azurite_blob_port=10000,
         azurite_queue_port=10001,
@@ -50,6 +51,7 @@ async def main() -> int:
         assert stack.host is not None and stack.emulator is not None
         print("up: Azurite        blob 127.0.0.1:10000, queue 127.0.0.1:10001 (data in .local/azurite)")
         print(f"up: AC emulator    {stack.emulator.url}  API key: {key}")
+        print(f"up: allowed AC hosts (plain http): {stack.settings['AC_ALLOWED_LOCAL_HOSTS']}")
         print(f"up: HTTP API       {stack.host.http_url}/api/  (OpenAPI: {stack.host.http_url}/api/openapi.json)")
         print(f"up: functions      {', '.join(sorted(stack.host.specs))}")
         print("up: ready; Ctrl-C stops everything")
