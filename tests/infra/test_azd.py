@@ -14,7 +14,12 @@ README = INFRA / "README.md"
 def test_azure_yaml_names_the_api_service_and_the_infra_path() -> None:
     spec = yaml.safe_load((REPO / "azure.yaml").read_text(encoding="utf-8"))
     api = spec["services"]["api"]
-    assert api == {"project": ".", "language": "python", "host": "function"}
+    assert {key: api[key] for key in ("project", "language", "host")} == {
+        "project": ".",
+        "language": "python",
+        "host": "function",
+    }
+    assert set(api) <= {"project", "language", "host", "hooks"}
     infra = spec["infra"]
     assert infra["provider"] == "bicep"
     assert (REPO / infra["path"] / f"{infra['module']}.bicep").is_file()
