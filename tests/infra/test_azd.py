@@ -47,7 +47,13 @@ def test_parameter_file_defaults_equal_the_bicep_defaults() -> None:
         if default is None:
             continue
         bicep_default = declared[name]["default"]
-        coerced = int(default) if declared[name]["type"] == "int" else default
+        kind = declared[name]["type"]
+        # azd converts the substituted string to the parameter's type (bicep_provider.go, armParameterFileValue).
+        coerced: object = default
+        if kind == "int":
+            coerced = int(default)
+        elif kind == "bool":
+            coerced = {"true": True, "false": False}[default]
         assert coerced == bicep_default, f"{name}: main.parameters.json says {default}, main.bicep {bicep_default}"
 
 
