@@ -8,8 +8,45 @@ targetScope = 'subscription'
 @description('Name of the azd environment; used to generate a short unique hash for all resource names.')
 param environmentName string
 
+// The regions that offer Flex Consumption, as listed by Microsoft's Flex Consumption azd template
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep, November 2025) less its canary
+// region eastus2euap. Microsoft adds regions over time: `az functionapp list-flexconsumption-locations`
+// shows the current list; add a region here when it appears there.
 @minLength(1)
-@description('Primary location for all resources. It must offer Flex Consumption: az functionapp list-flexconsumption-locations')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@description('Primary location for all resources; one of the regions that offer Flex Consumption.')
 @metadata({
   azd: {
     type: 'location'
@@ -17,8 +54,14 @@ param environmentName string
 })
 param location string
 
-@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID). Gets the same data roles as the app, for inspection and debugging. Leave empty to skip.')
+@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID). Used only by the opt-in assignments below (assignAdminRole, grantDeployerDataRoles).')
 param principalId string = ''
+
+@description('Give the deploying principal the Admin app role of the app registration, so the console is usable right after `azd up`. Needs createAppRegistration.')
+param assignAdminRole bool = false
+
+@description('Give the deploying principal the app\'s data roles (Storage Blob Data Owner, Storage Queue Data Contributor, Key Vault Secrets Officer) to inspect blobs, queues and secrets. Off by default: nobody but the app reads the API keys.')
+param grantDeployerDataRoles bool = false
 
 @description('Type of principalId: User for a person running azd, ServicePrincipal for a CI login.')
 @allowed([
@@ -42,13 +85,23 @@ param applicationInsightsName string = ''
 @description('Flex Consumption scale-out limit. See the comment on scaleAndConcurrency in app/api.bicep for what it bounds.')
 param maximumInstanceCount int = 40
 
+// No 512 MB instances: one instance runs up to 8 + 4 queue messages per queue function at once (host.json),
+// and a shard worker alone peaks at about 305 MB while it reads snapshot partitions with pyarrow (README,
+// Performance). 2048 is the tested size.
 @allowed([
-  512
   2048
   4096
 ])
-@description('Memory per Flex Consumption instance, in MB. Shard planning reads snapshot files with pyarrow; 2048 is the tested size.')
+@description('Memory per Flex Consumption instance, in MB: 2048 (tested) or 4096.')
 param instanceMemoryMB int = 2048
+
+@allowed([
+  'auto'
+  'LRS'
+  'ZRS'
+])
+@description('Redundancy of the storage account that holds the only copy of the configuration, runs and incremental state. auto = ZRS where the region offers it (zrsRegions below), LRS elsewhere.')
+param storageRedundancy string = 'auto'
 
 @description('NCRONTAB (6 fields) for the refresh timer that checks enabled exports.')
 param refreshSchedule string = '0 */5 * * * *'
@@ -65,11 +118,20 @@ param snapshotStorageAccountName string = ''
 @description('Object id of a service principal that writes the segment snapshots into the snapshot container (for example the pipeline that copies CI exports in); gets Storage Blob Data Contributor on that container only. Empty = no assignment.')
 param snapshotWriterPrincipalId string = ''
 
-@description('Application (client) id of the Entra app registration that protects the API (App Service Authentication). Empty = every request to the app gets 401 until it is set.')
+@description('Create the Entra app registration, its service principal and its app roles with the Microsoft Graph Bicep extension (app/entra.bicep). false = manual path for tenants that do not allow Graph extension deployments: create the registration yourself (infra/README.md) and set authClientId.')
+param createAppRegistration bool = true
+
+@description('Only with createAppRegistration=false: application (client) id of the app registration you created. Empty = every request to the app gets 401 until it is set.')
 param authClientId string = ''
 
-@description('Tenant of that app registration; empty = the tenant of this subscription.')
+@description('Only with createAppRegistration=false: tenant of that app registration; empty = the tenant of this subscription.')
 param authTenantId string = ''
+
+@description('Client application ids (besides this app and the Azure CLI) whose tokens Easy Auth accepts, e.g. an automation\'s own app registration.')
+param authAllowedClientApps array = []
+
+@description('Path the console is served at on the function app; registered as a redirect URI of the app registration.')
+param consolePath string = '/'
 
 @description('App-role values defined on the app registration (infra/auth/app-roles.json) and checked by the API.')
 param authAppRoles array = [
@@ -112,7 +174,43 @@ var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-$
 // azd passes an unset environment variable as an empty string; fall back to the defaults above.
 var effectiveSchedule = empty(refreshSchedule) ? '0 */5 * * * *' : refreshSchedule
 var effectiveSnapshotContainer = empty(snapshotContainerName) ? 'customerinsights' : snapshotContainerName
-var effectiveAuthTenantId = empty(authTenantId) ? tenant().tenantId : authTenantId
+// The Graph-created registration always lives in this tenant; the manual one wherever authTenantId says.
+var effectiveAuthTenantId = (createAppRegistration || empty(authTenantId)) ? tenant().tenantId : authTenantId
+// The site does not set autoGeneratedDomainNameLabelScope, so its default host name is <name>.azurewebsites.net
+// (the Graph extension is public-cloud only). The app registration needs it before the site exists.
+var functionAppHostName = '${functionAppName}.azurewebsites.net'
+var effectiveAuthClientId = createAppRegistration ? entra.outputs.appId : authClientId
+var effectiveIdentifierUri = createAppRegistration ? entra.outputs.identifierUri : (empty(authClientId) ? '' : 'api://${authClientId}')
+// Regions that offer ZRS for standard general-purpose v2 accounts (learn.microsoft.com/azure/storage/common/
+// redundancy-regions-zrs, "Standard storage accounts"), limited to the Flex Consumption regions above.
+var zrsRegions = [
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus2'
+  'westus3'
+]
+var storageSkuName = ((storageRedundancy == 'ZRS') || ((storageRedundancy == 'auto') && contains(zrsRegions, location))) ? 'Standard_ZRS' : 'Standard_LRS'
 var snapshotBlobServiceUri = empty(snapshotStorageAccountName) ? '' : 'https://${snapshotStorageAccountName}.blob.${environment().suffixes.storage}/'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -139,6 +237,7 @@ module storage 'app/storage.bicep' = {
     name: !empty(storageAccountName) ? storageAccountName : '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
+    skuName: storageSkuName
     extraContainerNames: empty(snapshotStorageAccountName) ? [
       effectiveSnapshotContainer
       deploymentStorageContainerName
@@ -170,9 +269,29 @@ module telemetry 'app/telemetry.bicep' = {
   }
 }
 
+// The app registration, its service principal, the app roles and Easy Auth's managed-identity credential.
+// Skipped on the manual path (createAppRegistration=false).
+module entra 'app/entra.bicep' = if (createAppRegistration) {
+  name: 'entra'
+  scope: rg
+  params: {
+    uniqueName: 'ac-segment-export-${resourceToken}'
+    displayName: 'ac-segment-export (${environmentName})'
+    hostName: functionAppHostName
+    consolePath: consolePath
+    identityPrincipalId: apiIdentity.outputs.principalId
+    adminPrincipalId: assignAdminRole ? principalId : ''
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
+  // The site starts its host as soon as it exists, and the host reaches storage with the identity: its
+  // role assignments must exist first.
+  dependsOn: [
+    rbac
+  ]
   params: {
     name: functionAppName
     location: location
@@ -190,8 +309,10 @@ module api 'app/api.bicep' = {
     refreshSchedule: effectiveSchedule
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    authClientId: authClientId
+    authClientId: effectiveAuthClientId
     authTenantId: effectiveAuthTenantId
+    authIdentifierUri: effectiveIdentifierUri
+    authAllowedClientApps: authAllowedClientApps
     authExcludedPaths: authExcludedPaths
     appSettings: appSettings
   }
@@ -205,7 +326,7 @@ module rbac 'app/rbac.bicep' = {
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: telemetry.outputs.applicationInsightsName
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
-    userPrincipalId: principalId
+    userPrincipalId: grantDeployerDataRoles ? principalId : ''
     userPrincipalType: principalType
     snapshotWriterPrincipalId: empty(snapshotStorageAccountName) ? snapshotWriterPrincipalId : ''
     snapshotContainerName: effectiveSnapshotContainer
@@ -245,5 +366,11 @@ output SNAPSHOT_CONTAINER string = effectiveSnapshotContainer
 output APPLICATIONINSIGHTS_NAME string = telemetry.outputs.applicationInsightsName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = telemetry.outputs.connectionString
 output AZURE_MONITOR_WORKBOOK_ID string = monitoring.outputs.workbookId
-output AUTH_ENABLED bool = !empty(authClientId)
+output AUTH_ENABLED bool = !empty(effectiveAuthClientId)
+output AUTH_APP_ID string = effectiveAuthClientId
+output AUTH_IDENTIFIER_URI string = effectiveIdentifierUri
+output AUTH_SCOPE string = empty(effectiveIdentifierUri) ? '' : '${effectiveIdentifierUri}/user_impersonation'
 output AUTH_APP_ROLES array = authAppRoles
+// Easy Auth's sign-in, which lands on the console once the browser has a session.
+output SERVICE_CONSOLE_URI string = 'https://${functionAppHostName}/.auth/login/aad?post_login_redirect_uri=${consolePath}'
+output AZURE_STORAGE_SKU string = storageSkuName

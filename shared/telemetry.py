@@ -11,6 +11,11 @@
 - Without APPLICATIONINSIGHTS_CONNECTION_STRING nothing is configured, and a connection
   string Azure Monitor refuses turns telemetry off with an error log instead of stopping the
   app from loading.
+- In Azure this exporter is the only path for the app's records: host.json sets
+  `"telemetryMode": "OpenTelemetry"` and infra/app/api.bicep sets PYTHON_ENABLE_OPENTELEMETRY=true,
+  so the host stops re-sending the log records the worker forwards to it.  The worker must not
+  configure Azure Monitor itself (PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY), or every record
+  would go out twice from this process.
 """
 
 from __future__ import annotations

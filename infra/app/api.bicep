@@ -23,8 +23,8 @@ param refreshSchedule string
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+// No 512 MB: see instanceMemoryMB in main.bicep.
 @allowed([
-  512
   2048
   4096
 ])
@@ -33,12 +33,21 @@ param instanceMemoryMB int = 2048
 @description('Client id of the Entra app registration; empty = authentication stays on with no provider, so every request gets 401.')
 param authClientId string = ''
 param authTenantId string = tenant().tenantId
+
+@description('Application ID URI of the registration (a token audience besides the client id); empty = none.')
+param authIdentifierUri string = ''
+
+@description('Client applications whose tokens Easy Auth accepts besides this app registration and the Azure CLI.')
+param authAllowedClientApps array = []
 param authExcludedPaths array = []
 
 @description('Extra app settings; the settings below win on a name clash.')
 param appSettings object = {}
 
 var authConfigured = !empty(authClientId)
+
+// Well-known client id of the Azure CLI (pre-authorised on the registration in entra.bicep).
+var azureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -136,14 +145,29 @@ resource appSettingsConfig 'Microsoft.Web/sites/config@2023-12-01' = {
     REFRESH_SCHEDULE: refreshSchedule
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // host.json sets "telemetryMode": "OpenTelemetry". With this setting the Python worker tells the host that
+    // it exports its own telemetry, so the host drops the log records the worker forwards to it (its
+    // "Function.*" categories) and each record reaches Application Insights once, from the exporter that
+    // shared/telemetry.py configures. PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY is deliberately not set: it
+    // would make the worker configure a second Azure Monitor exporter in the same process.
+    // Source: Functions docs, opentelemetry-howto ("PYTHON_ENABLE_OPENTELEMETRY ... prevents duplicate
+    // host-level entries").
+    PYTHON_ENABLE_OPENTELEMETRY: 'true'
+    // Named by the Entra provider below where a client secret would go, and read by Easy Auth instead of one:
+    // the client id of the managed identity that the app registration trusts (federated identity credential
+    // in entra.bicep). Not a secret. Source: App Service docs, configure-authentication-provider-aad, "Use a
+    // managed identity instead of a secret".
+    OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
   })
 }
 
-// App Service Authentication (Easy Auth v2) with Entra ID. Requests without a valid token for the app
-// registration get 401 from the platform before they reach Python; the API then checks the role claims
-// (Admin, Contributor, Viewer) in X-MS-CLIENT-PRINCIPAL and answers 403 for the wrong role. Timer and
-// queue triggers do not go through this front end, and the Functions admin endpoints used by the
-// platform are not blocked by it, so nothing under /api has to stay public (authExcludedPaths = []).
+// App Service Authentication (Easy Auth v2) with Entra ID. Requests without a valid token or session for
+// the app registration get 401 from the platform before they reach Python; a browser signs in at
+// /.auth/login/aad (the console's sign-in, SERVICE_CONSOLE_URI) and then carries Easy Auth's session cookie.
+// The API checks the role claims (Admin, Contributor, Viewer) in X-MS-CLIENT-PRINCIPAL and answers 403 for
+// the wrong role. Timer and queue triggers do not go through this front end, and the Functions admin
+// endpoints used by the platform are not blocked by it, so nothing under /api has to stay public
+// (authExcludedPaths = []).
 resource authSettings 'Microsoft.Web/sites/config@2023-12-01' = {
   parent: api
   name: 'authsettingsV2'
@@ -169,12 +193,24 @@ resource authSettings 'Microsoft.Web/sites/config@2023-12-01' = {
         registration: {
           clientId: authClientId
           openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+          // Browser sign-in (the console) redeems the code with a client assertion from the managed identity,
+          // not with a secret.
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
         }
         validation: {
-          allowedAudiences: authConfigured ? [
+          allowedAudiences: authConfigured ? union([
             authClientId
-            'api://${authClientId}'
-          ] : []
+          ], empty(authIdentifierUri) ? [] : [
+            authIdentifierUri
+          ]) : []
+          // Only tokens obtained by this app registration (the console's sign-in), the Azure CLI and the
+          // client apps named in authAllowedClientApps; others get 403 (appid/azp claim).
+          defaultAuthorizationPolicy: {
+            allowedApplications: authConfigured ? union([
+              authClientId
+              azureCliAppId
+            ], authAllowedClientApps) : []
+          }
         }
         login: {
           disableWWWAuthenticate: false

@@ -1,6 +1,8 @@
 // Alerts and the runs workbook on top of Application Insights. The telemetry contract (event names,
 // dimensions, metric names) is shared/events.py; the KQL lives once, in ./kql, and is used by both the
-// alert rules and the workbook (and quoted in infra/README.md). tests/infra checks the names.
+// alert rules and the workbook (and quoted in infra/README.md). tests/infra checks the names. One query,
+// poison-of-poison.kql, reads a warning of the Functions host rather than an event of ours: when a poison
+// handler itself fails, no code of ours runs to log it.
 param location string = resourceGroup().location
 param tags object = {}
 param applicationInsightsName string
@@ -27,6 +29,7 @@ var kql = {
   failedRuns: loadTextContent('kql/failed-runs.kql')
   rejectionRate: loadTextContent('kql/rejection-rate.kql')
   poisonedMessages: loadTextContent('kql/poisoned-messages.kql')
+  poisonOfPoison: loadTextContent('kql/poison-of-poison.kql')
   noSuccessfulRun: loadTextContent('kql/no-successful-run.kql')
   runsByStatus: loadTextContent('kql/runs-by-status.kql')
   profiles: loadTextContent('kql/profiles.kql')
@@ -64,6 +67,8 @@ resource failedRunAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     description: 'A run ended with status Failed (event run.finished). Open the run with GET /api/exports/{export}/runs/{runId} for the reason.'
     severity: 1
     enabled: true
+    // Created with a new, empty workspace, where validating a query over tables that hold no data yet fails.
+    skipQueryValidation: true
     scopes: [
       applicationInsights.id
     ]
@@ -112,6 +117,8 @@ resource rejectionRateAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' 
     description: 'More than ${maxRejectionPercent}% of the contacts an export sent in the last hour were rejected by ActiveCampaign (run.finished rejected / sent). The run report lists each rejected row with AC\'s reason.'
     severity: 2
     enabled: true
+    // Created with a new, empty workspace, where validating a query over tables that hold no data yet fails.
+    skipQueryValidation: true
     scopes: [
       applicationInsights.id
     ]
@@ -161,6 +168,8 @@ resource poisonedMessageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01
     description: 'A queue message failed too often and was moved to a -poison queue (event message.poisoned). See infra/README.md for how to inspect and drain the poison queues.'
     severity: 2
     enabled: true
+    // Created with a new, empty workspace, where validating a query over tables that hold no data yet fails.
+    skipQueryValidation: true
     scopes: [
       applicationInsights.id
     ]
@@ -170,6 +179,57 @@ resource poisonedMessageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01
       allOf: [
         {
           query: kql.poisonedMessages
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'queue_name'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// A message failed in its poison handler too and was moved to a <queue>-poison-poison queue, which nothing
+// reads: the run it belongs to may never end. Severity 1, like a failed run.
+resource poisonOfPoisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${alertNamePrefix}poison-of-poison'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'AC export: a poison handler failed (message in a -poison-poison queue)'
+    description: 'A message failed maxDequeueCount times in its -poison queue handler and the Functions host moved it to <queue>-poison-poison. See "Poison queues" in infra/README.md.'
+    severity: 1
+    enabled: true
+    // Created with a new, empty workspace, where validating a query over tables that hold no data yet fails.
+    skipQueryValidation: true
+    scopes: [
+      applicationInsights.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: kql.poisonOfPoison
           timeAggregation: 'Count'
           dimensions: [
             {
@@ -210,6 +270,8 @@ resource noSuccessfulRunAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01
     description: 'An enabled export (event export.checked) had no run.finished with status Succeeded in the last ${noSuccessHours} hours.'
     severity: 2
     enabled: true
+    // Created with a new, empty workspace, where validating a query over tables that hold no data yet fails.
+    skipQueryValidation: true
     scopes: [
       applicationInsights.id
     ]
@@ -303,6 +365,12 @@ var workbookPanels = [
     name: 'poisoned-messages'
     title: 'Poisoned queue messages'
     query: kql.poisonedMessages
+    visualization: 'table'
+  }
+  {
+    name: 'poison-of-poison'
+    title: 'Messages moved to -poison-poison queues (a poison handler failed)'
+    query: kql.poisonOfPoison
     visualization: 'table'
   }
   {
@@ -413,5 +481,6 @@ output alertRuleNames array = [
   failedRunAlert.name
   rejectionRateAlert.name
   poisonedMessageAlert.name
+  poisonOfPoisonAlert.name
   noSuccessfulRunAlert.name
 ]

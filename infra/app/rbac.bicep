@@ -8,7 +8,7 @@ param applicationInsightsName string
 @description('Principal (object) id of the function app\'s user-assigned identity.')
 param managedIdentityPrincipalId string
 
-@description('Deploying user or CI principal (AZURE_PRINCIPAL_ID); empty = no assignments for it.')
+@description('Deploying user or CI principal (AZURE_PRINCIPAL_ID) when grantDeployerDataRoles is on; empty (the default) = no assignments for it.')
 param userPrincipalId string = ''
 
 @allowed([
@@ -99,7 +99,8 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// --- The deploying principal (optional): the same data roles, to inspect blobs, queues and secrets ---
+// --- The deploying principal (opt-in, GRANT_DEPLOYER_DATA_ROLES): the same data roles, to inspect blobs,
+// queues and secrets. Off by default, so that only the app can read the ActiveCampaign API keys. ---
 
 resource userBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasUser) {
   name: guid(storageAccount.id, userPrincipalId, storageBlobDataOwnerRoleId)

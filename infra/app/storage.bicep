@@ -8,6 +8,13 @@ param tags object = {}
 @description('Containers besides the app\'s own: the snapshot container (when it lives here) and the deployment package container.')
 param extraContainerNames array = []
 
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+@description('Standard_ZRS keeps three copies in three availability zones; main.bicep picks it where the region offers it (storageRedundancy). ARM does not convert an existing account by a SKU change: see infra/README.md for an LRS account deployed earlier.')
+param skuName string = 'Standard_LRS'
+
 @minValue(1)
 @maxValue(365)
 @description('Days a deleted blob or container can be restored.')
@@ -35,7 +42,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: skuName
   }
   properties: {
     accessTier: 'Hot'
@@ -88,6 +95,7 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
 }]
 
 output name string = storage.name
+output skuName string = storage.sku.name
 output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue

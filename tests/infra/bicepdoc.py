@@ -150,3 +150,45 @@ def main_parameters() -> dict[str, Any]:
 
 
 ENV_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+)(?:=(?P<default>[^}]*))?\}$")
+
+
+def module(d: dict[str, Any], symbol: str) -> dict[str, Any]:
+    """A module's (unwrapped) config: name, params, dependsOn; its `if (...)` condition is dropped."""
+    config = unwrap(d["modules"][symbol]["config"])
+    assert isinstance(config, dict)
+    return config
+
+
+def evaluate(expr: Any, env: dict[str, Any]) -> Any:
+    """Evaluate the few Bicep operators tests need (==, &&, ||, !, ?:, contains, empty) over known names.
+
+    pycep writes identifiers and string literals alike as plain strings: a string that names a key of
+    `env` is read as that variable, any other string is a literal.
+    """
+    if isinstance(expr, str):
+        return env.get(expr, expr)
+    if isinstance(expr, bool | int) or expr is None:
+        return expr
+    if isinstance(expr, list):
+        return [evaluate(item, env) for item in expr]
+    if "function" in expr:
+        kind, params = expr["function"]["type"], expr["function"]["parameters"]
+        if kind == "contains":
+            return evaluate(params["item_to_find"], env) in evaluate(params["container"], env)
+        if kind == "empty":
+            return not evaluate(params["item_to_test"], env)
+        raise AssertionError(f"evaluate() does not know {kind}()")
+    kind, operands = expr["operator"]["type"], expr["operator"]["operands"]
+    if kind == "conditional":
+        branch = "true_value" if evaluate(operands["condition"], env) else "false_value"
+        return evaluate(operands[branch], env)
+    if kind == "not":
+        return not evaluate(operands["bool_value"], env)
+    left, right = evaluate(operands["operand_1"], env), evaluate(operands["operand_2"], env)
+    if kind == "equals":
+        return left == right
+    if kind == "and":
+        return bool(left and right)
+    if kind == "or":
+        return bool(left or right)
+    raise AssertionError(f"evaluate() does not know the {kind} operator")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import json
 from typing import Any
 
+from local.host.config import HostConfig
 from shared.config import DEPLOYMENT_SETTINGS, SNAPSHOT_CONNECTION, Settings
 from shared.names import (
     ALL_CONTAINERS,
@@ -15,7 +18,7 @@ from shared.names import (
     SHARD_QUEUE,
     STORAGE_CONNECTION,
 )
-from tests.infra.bicepdoc import chain, doc, function, resource_named
+from tests.infra.bicepdoc import REPO, chain, doc, function, resource_named
 
 SITE_CONFIG = "Microsoft.Web/sites/config"
 
@@ -107,3 +110,28 @@ def test_snapshot_and_deployment_containers_are_created_in_the_app_account() -> 
     assert branches["false_value"] == ["deploymentStorageContainerName"]
     api_params = doc("main.bicep")["modules"]["api"]["config"]["params"]
     assert api_params["deploymentStorageContainerName"] == "deploymentStorageContainerName"
+
+
+def test_each_log_record_is_ingested_once() -> None:
+    """The host exports OpenTelemetry and leaves the worker's records to the worker's own exporter."""
+    host = json.loads((REPO / "host.json").read_text(encoding="utf-8"))
+    assert host["telemetryMode"] == "OpenTelemetry"
+    # Sampling settings of the Application Insights SDK do not apply in OpenTelemetry mode.
+    assert "applicationInsights" not in host.get("logging", {})
+    settings = _app_settings()
+    # The worker declares that it exports its own telemetry, so the host drops what the worker forwards...
+    assert settings["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
+    # ...and it must not configure a second exporter next to shared/telemetry.py's.
+    assert "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY" not in settings
+    assert "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY" not in json.dumps(doc("app/api.bicep"))
+    # function_app.py configures that exporter when it is imported.
+    tree = ast.parse((REPO / "function_app.py").read_text(encoding="utf-8"))
+    calls = [
+        node.value.func.id
+        for node in tree.body
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+    ]
+    assert "configure_telemetry" in calls
+    # The stand-in host reads the same host.json.
+    config = HostConfig.load(REPO / "host.json")
+    assert config.queues.batch_size == host["extensions"]["queues"]["batchSize"]

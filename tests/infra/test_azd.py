@@ -14,7 +14,12 @@ README = INFRA / "README.md"
 def test_azure_yaml_names_the_api_service_and_the_infra_path() -> None:
     spec = yaml.safe_load((REPO / "azure.yaml").read_text(encoding="utf-8"))
     api = spec["services"]["api"]
-    assert api == {"project": ".", "language": "python", "host": "function"}
+    assert {key: api[key] for key in ("project", "language", "host")} == {
+        "project": ".",
+        "language": "python",
+        "host": "function",
+    }
+    assert set(api) <= {"project", "language", "host", "hooks"}
     infra = spec["infra"]
     assert infra["provider"] == "bicep"
     assert (REPO / infra["path"] / f"{infra['module']}.bicep").is_file()
@@ -42,7 +47,13 @@ def test_parameter_file_defaults_equal_the_bicep_defaults() -> None:
         if default is None:
             continue
         bicep_default = declared[name]["default"]
-        coerced = int(default) if declared[name]["type"] == "int" else default
+        kind = declared[name]["type"]
+        # azd converts the substituted string to the parameter's type (bicep_provider.go, armParameterFileValue).
+        coerced: object = default
+        if kind == "int":
+            coerced = int(default)
+        elif kind == "bool":
+            coerced = {"true": True, "false": False}[default]
         assert coerced == bicep_default, f"{name}: main.parameters.json says {default}, main.bicep {bicep_default}"
 
 

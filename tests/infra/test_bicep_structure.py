@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.bicepdoc import INFRA, bicep_files, chain, doc, loaded_files, parse, walk
+from tests.infra.bicepdoc import INFRA, bicep_files, chain, doc, loaded_files, parse, unwrap, walk
 
 FILES = bicep_files()
 NAMES = [str(p.relative_to(INFRA)) for p in FILES]
@@ -61,7 +61,7 @@ def test_module_params_match_the_module(where: str, symbol: str, module: dict) -
     target = (INFRA / where).parent / module["detail"]["path"]
     assert target.is_file(), f"{where}:{symbol} points at missing {target}"
     declared = parse(target).get("parameters", {})
-    passed = module["config"]["params"]
+    passed = unwrap(module["config"])["params"]
     unknown = set(passed) - set(declared)
     assert not unknown, f"{where}:{symbol} passes parameters {target.name} does not declare: {sorted(unknown)}"
     required = {name for name, p in declared.items() if p["default"] is None}

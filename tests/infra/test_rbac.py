@@ -7,7 +7,19 @@ from typing import Any
 
 import pytest
 
-from tests.infra.bicepdoc import INFRA, bicep_files, chain, doc, function, parse, resources, source
+from tests.infra.bicepdoc import (
+    INFRA,
+    bicep_files,
+    chain,
+    doc,
+    evaluate,
+    function,
+    main_parameters,
+    module,
+    parse,
+    resources,
+    source,
+)
 
 ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
 RBAC = "app/rbac.bicep"
@@ -110,6 +122,31 @@ def test_managed_identity_is_a_service_principal_and_optional_principals_are_con
         if principal == "userPrincipalId":
             # A person running azd is a User, a CI login a ServicePrincipal: azd passes AZURE_PRINCIPAL_TYPE.
             assert cfg["properties"]["principalType"] == "userPrincipalType"
-    main_rbac = doc("main.bicep")["modules"]["rbac"]["config"]["params"]
-    assert main_rbac["userPrincipalId"] == "principalId"
+    main_rbac = module(doc("main.bicep"), "rbac")["params"]
     assert main_rbac["userPrincipalType"] == "principalType"
+
+
+def test_the_deploying_principals_data_roles_are_opt_in() -> None:
+    main = doc("main.bicep")
+    passed = module(main, "rbac")["params"]["userPrincipalId"]
+    assert main["parameters"]["grantDeployerDataRoles"]["default"] is False
+    env = {"principalId": "00000000-0000-0000-0000-0000000000aa"}
+    assert evaluate(passed, {**env, "grantDeployerDataRoles": False}) == ""
+    assert evaluate(passed, {**env, "grantDeployerDataRoles": True}) == env["principalId"]
+    # rbac.bicep makes each of the user's assignments only for a non-empty principal.
+    raw = doc(RBAC)["resources"]
+    conditions = {
+        raw[symbol]["config"]["condition"]
+        for symbol, cfg in _assignments().items()
+        if cfg["properties"]["principalId"] == "userPrincipalId"
+    }
+    assert conditions == {"hasUser"}
+    has_user = doc(RBAC)["variables"]["hasUser"]["value"]
+    assert evaluate(has_user, {"userPrincipalId": ""}) is False
+    assert evaluate(has_user, {"userPrincipalId": env["principalId"]}) is True
+    assert main_parameters()["grantDeployerDataRoles"]["value"] == "${GRANT_DEPLOYER_DATA_ROLES=false}"
+
+
+def test_the_function_app_waits_for_its_role_assignments() -> None:
+    # The site starts its host as soon as it exists, and the host reaches storage with the managed identity.
+    assert module(doc("main.bicep"), "api").get("dependsOn") == ["rbac"]

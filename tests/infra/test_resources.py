@@ -5,10 +5,23 @@ from __future__ import annotations
 import json
 import re
 
-from tests.infra.bicepdoc import INFRA, REPO, chain, doc, function, only_resource, resource_named, source
+from tests.infra.bicepdoc import (
+    INFRA,
+    REPO,
+    chain,
+    doc,
+    evaluate,
+    function,
+    module,
+    only_resource,
+    resource_named,
+    source,
+)
 
 SITE = "Microsoft.Web/sites"
 SITE_CONFIG = "Microsoft.Web/sites/config"
+AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"  # the Azure CLI's well-known client id
+FIC_ASSERTION_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
 
 
 def test_storage_account_refuses_shared_keys_and_public_blobs() -> None:
@@ -71,8 +84,12 @@ def test_site_runs_python_311_on_flex_with_bounded_scale() -> None:
     scale = config["scaleAndConcurrency"]
     assert scale["maximumInstanceCount"] == "maximumInstanceCount"
     assert scale["instanceMemoryMB"] == "instanceMemoryMB"
-    memory = d["parameters"]["instanceMemoryMB"]
-    assert {"type": "allowed", "argument": [512, 2048, 4096]} in memory["decorators"]
+    # No 512 MB instances (a shard worker alone peaks near 305 MB); main.bicep says why next to the parameter.
+    for where in (d, doc("main.bicep")):
+        memory = where["parameters"]["instanceMemoryMB"]
+        assert {"type": "allowed", "argument": [2048, 4096]} in memory["decorators"]
+        assert memory["default"] == 2048
+    assert "No 512 MB instances" in source("main.bicep")
     # main.bicep exposes both as parameters and passes them through.
     main = doc("main.bicep")
     params = main["modules"]["api"]["config"]["params"]
@@ -108,7 +125,51 @@ def test_easy_auth_refuses_unauthenticated_requests_with_401() -> None:
     aad = auth["identityProviders"]["azureActiveDirectory"]
     assert aad["registration"]["clientId"] == "authClientId"
     assert "authTenantId" in aad["registration"]["openIdIssuer"]
-    assert "clientSecretSettingName" not in aad["registration"]
+
+
+def test_easy_auth_signs_in_with_the_managed_identity_not_a_secret() -> None:
+    aad = resource_named(doc("app/api.bicep"), SITE_CONFIG, "authsettingsV2")["properties"]["identityProviders"]
+    registration = aad["azureActiveDirectory"]["registration"]
+    assert registration["clientSecretSettingName"] == FIC_ASSERTION_SETTING
+    for secret in ("clientSecretCertificateThumbprint", "clientSecretCertificateIssuer"):
+        assert secret not in registration
+    settings = function(resource_named(doc("app/api.bicep"), SITE_CONFIG, "appsettings")["properties"], "union")
+    # The setting holds the client id of the identity the app registration trusts (its FIC in entra.bicep).
+    assert settings["arg_2"][FIC_ASSERTION_SETTING] == "identityClientId"
+
+
+def test_easy_auth_accepts_tokens_only_from_this_app_the_cli_and_named_clients() -> None:
+    validation = resource_named(doc("app/api.bicep"), SITE_CONFIG, "authsettingsV2")["properties"]["identityProviders"][
+        "azureActiveDirectory"
+    ]["validation"]
+    allowed = validation["defaultAuthorizationPolicy"]["allowedApplications"]
+    env = {"authClientId": "11111111-1111-1111-1111-111111111111", "authAllowedClientApps": []}
+    evaluated = _evaluate_union(allowed, env)
+    assert evaluated == [env["authClientId"], AZURE_CLI_APP_ID]
+    assert _evaluate_union(allowed, {**env, "authAllowedClientApps": ["automation"]})[-1] == "automation"
+    assert _evaluate_union(allowed, {**env, "authClientId": ""}) == []
+    assert doc("app/api.bicep")["variables"]["azureCliAppId"]["value"] == AZURE_CLI_APP_ID
+    audiences = _evaluate_union(validation["allowedAudiences"], {**env, "authIdentifierUri": "api://tenant/app"})
+    assert audiences == [env["authClientId"], "api://tenant/app"]
+    main = module(doc("main.bicep"), "api")["params"]
+    assert main["authAllowedClientApps"] == "authAllowedClientApps"
+    assert doc("main.bicep")["parameters"]["authAllowedClientApps"]["default"] == []
+
+
+def _evaluate_union(expr: object, env: dict[str, object]) -> object:
+    """authConfigured ? union(a, b) : [] with authConfigured = !empty(authClientId), as api.bicep writes it."""
+    env = {"azureCliAppId": AZURE_CLI_APP_ID, "authConfigured": bool(env["authClientId"]), **env}
+    assert isinstance(expr, dict)
+    operands = expr["operator"]["operands"]
+    if not evaluate(operands["condition"], env):
+        return evaluate(operands["false_value"], env)
+    parts = function(operands["true_value"], "union")
+    merged: list[object] = []
+    for part in parts.values():
+        for item in evaluate(part, env):
+            if item not in merged:
+                merged.append(item)
+    return merged
 
 
 def test_entra_client_id_tenant_and_app_roles_are_parameters() -> None:
