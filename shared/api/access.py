@@ -1,7 +1,7 @@
 """Who may do what: the caller's identity, the route's roles, and connection sharing.
 
 - The X-MS-CLIENT-PRINCIPAL header is trusted only behind App Service Authentication
-  (WEBSITE_AUTH_ENABLED) or in explicit local development; otherwise every call is 401,
+  (WEBSITE_AUTH_ENABLED) or on a developer machine that set LOCAL_TRUST_PRINCIPAL_HEADER; otherwise every call is 401,
   because a client could forge the header.
 - No principal: 401.  None of the route's roles: 403.
 - Admins use every connection.  Contributors use only connections shared with
@@ -23,7 +23,7 @@ from shared.services import Services
 
 def authenticate(headers: Mapping[str, str], settings: Settings) -> Principal:
     """The caller, or Unauthenticated (401)."""
-    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.local_development)
+    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.trust_principal_header)
 
 
 def authorize(route: Route, headers: Mapping[str, str], settings: Settings) -> Principal:

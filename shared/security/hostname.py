@@ -3,8 +3,8 @@
 A hostname must be a public DNS name: IP literals (in any notation), localhost,
 single-label and internal names are refused, and so is a name that resolves to a
 private, loopback, link-local, reserved or metadata address.  A local-development
-setting (AC_ALLOWED_LOCAL_HOSTS with LOCAL_DEVELOPMENT=true) opens exact
-`host:port` entries, reached over plain http, for the emulator.
+setting (AC_ALLOWED_LOCAL_HOSTS, refused in Azure) opens exact `host:port`
+entries, reached over plain http without the DNS check, for the emulator.
 """
 
 from __future__ import annotations

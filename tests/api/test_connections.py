@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import SecretNotFound
+from shared.errors import InvalidInput, SecretNotFound
 from shared.secrets import create_key_vault_secret_provider, secret_name_for_connection
 from shared.services import Services
 from tests.api.client import ADMIN, ADMIN_2, ApiClient
@@ -109,7 +109,7 @@ async def test_internal_hosts_are_refused_naming_hostname(
     ("hostname", "why"),
     [("rebind.example-attacker.com", "private or internal"), ("nowhere.api-us1.com", "does not resolve")],
 )
-async def test_outside_local_development_the_name_must_resolve_publicly(
+async def test_a_name_that_is_not_an_allowed_local_host_must_resolve_publicly(
     api: ApiClient, prod: ProdFactory, emu: Emu, unique: str, hostname: str, why: str
 ) -> None:
     services = await prod(auth_enabled=True)
@@ -118,6 +118,27 @@ async def test_outside_local_development_the_name_must_resolve_publicly(
     assert (reply.status, reply.fields) == (400, ["hostname"])
     assert why in reply.error["message"]
     assert await services.connections.find(unique) is None
+
+
+async def test_on_a_developer_machine_only_the_allowed_local_hosts_skip_the_dns_check(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    # given developer settings (principal header trusted, the emulator allowed) and a DNS check that refuses all
+    asked: list[str] = []
+
+    async def refusing_dns(host: str) -> None:
+        asked.append(host)
+        raise InvalidInput.for_field("hostname", f"{host} resolves to a private or internal address")
+
+    dev.resolve_host = refusing_dns
+    other = await api.call(
+        "PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body("acct.api-us1.com", "k")
+    )
+    allowed = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(emu.host, emu.key))
+
+    # then any other name is checked (and refused), and the allowed emulator host is not
+    assert (other.status, other.fields) == (400, ["hostname"]) and asked == ["acct.api-us1.com"]
+    assert allowed.status == 201 and asked == ["acct.api-us1.com"]
 
 
 async def test_replacing_a_connection_rotates_the_key_and_keeps_its_creation_time(

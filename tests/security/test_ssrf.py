@@ -230,7 +230,7 @@ async def test_a_rebound_name_is_refused_when_the_key_is_verified_and_the_inside
     async def public_at_save_time(host: str) -> None:
         return None
 
-    settings = api_settings(app_containers, local_development=False, auth_enabled=True)
+    settings = api_settings(app_containers, trust_principal_header=False, auth_enabled=True)
     services = LoopbackRoutedServices(
         settings, secrets=LocalSecretProvider(), resolver=public_at_save_time, port=inside.port
     )
@@ -262,7 +262,7 @@ async def test_a_rebound_name_is_refused_with_a_reason_that_says_it_resolves_ins
     async def public_at_save_time(host: str) -> None:
         return None
 
-    settings = api_settings(app_containers, local_development=False, auth_enabled=True)
+    settings = api_settings(app_containers, trust_principal_header=False, auth_enabled=True)
     use_services(
         LoopbackRoutedServices(settings, secrets=LocalSecretProvider(), resolver=public_at_save_time, port=inside.port)
     )
