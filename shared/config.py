@@ -118,6 +118,7 @@ class Settings:
     snapshot_storage: StorageSettings
     snapshot_container: str = "customerinsights"
     snapshot_root: str = ""
+    snapshot_allowed_roots: tuple[str, ...] | None = None  # None: only snapshot_root (see allowed_snapshot_roots)
     key_vault_url: str | None = None
     auth_enabled: bool = False
     trust_principal_header: bool = False
@@ -130,6 +131,11 @@ class Settings:
     applicationinsights_connection_string: str | None = None
     local_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     local_secrets_file: str | None = None
+
+    @property
+    def allowed_snapshot_roots(self) -> tuple[str, ...]:
+        """The folders (prefixes) of the snapshot container whose subfolders contributors may name as snapshotRoot."""
+        return self.snapshot_allowed_roots if self.snapshot_allowed_roots is not None else (self.snapshot_root,)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -157,6 +163,7 @@ class Settings:
             snapshot_storage=snapshot,
             snapshot_container=env.get("SNAPSHOT_CONTAINER", "").strip() or "customerinsights",
             snapshot_root=env.get("SNAPSHOT_ROOT", "").strip().strip("/"),
+            snapshot_allowed_roots=_folders(env, "SNAPSHOT_ALLOWED_ROOTS"),
             key_vault_url=env.get("KEY_VAULT_URL", "").strip() or None,
             auth_enabled=_get(env, "WEBSITE_AUTH_ENABLED", _bool, False),
             trust_principal_header=TRUST_PRINCIPAL_SETTING in relaxations,
@@ -184,6 +191,7 @@ DEPLOYMENT_SETTINGS: Final = (
     f"{SNAPSHOT_CONNECTION}__clientId",
     "SNAPSHOT_CONTAINER",
     "SNAPSHOT_ROOT",
+    "SNAPSHOT_ALLOWED_ROOTS",
     "KEY_VAULT_URL",
     "AZURE_CLIENT_ID",
     "REFRESH_SCHEDULE",
@@ -235,6 +243,15 @@ def telemetry_connection_string(env: Mapping[str, str] | None = None) -> str | N
     """The Application Insights connection string, read before anything else is configured."""
     env = os.environ if env is None else env
     return env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip() or None
+
+
+def _folders(env: Mapping[str, str], key: str) -> tuple[str, ...] | None:
+    """Comma-separated folder prefixes ('/' alone is the container root); None when the setting is empty."""
+    entries = [e.strip() for e in env.get(key, "").split(",") if e.strip()]
+    folders = tuple(e.strip("/") for e in entries)
+    if any(".." in f.split("/") for f in folders):
+        raise ConfigurationError(f"setting {key} is invalid: a folder must not contain '..'")
+    return folders or None
 
 
 def _bool(raw: str) -> bool:

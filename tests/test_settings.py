@@ -96,3 +96,24 @@ async def test_the_composition_root_refuses_to_build_services_in_azure_with_a_re
         get_services()
 
     assert any(TRUST_PRINCIPAL_SETTING in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("raw", "roots"),
+    [
+        ("", ("ci_1",)),  # unset: only SNAPSHOT_ROOT
+        (" ", ("ci_1",)),
+        ("a, /b/c/ ,", ("a", "b/c")),
+        ("/", ("",)),  # the whole container
+    ],
+)
+def test_snapshot_allowed_roots_are_folder_prefixes_defaulting_to_snapshot_root(
+    raw: str, roots: tuple[str, ...]
+) -> None:
+    settings = Settings.from_env({**BASE, "SNAPSHOT_ROOT": "/ci_1/", "SNAPSHOT_ALLOWED_ROOTS": raw})
+    assert settings.allowed_snapshot_roots == roots
+
+
+def test_snapshot_allowed_roots_refuse_dot_dot() -> None:
+    with pytest.raises(ConfigurationError, match="SNAPSHOT_ALLOWED_ROOTS"):
+        Settings.from_env({**BASE, "SNAPSHOT_ALLOWED_ROOTS": "ci/../config"})
