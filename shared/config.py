@@ -216,7 +216,7 @@ def local_relaxations(env: Mapping[str, str]) -> frozenset[str]:
         name
         for name, is_on in (
             (TRUST_PRINCIPAL_SETTING, _get(env, TRUST_PRINCIPAL_SETTING, _bool, False)),
-            (ALLOWED_HOSTS_SETTING, bool(env.get(ALLOWED_HOSTS_SETTING, "").strip())),
+            (ALLOWED_HOSTS_SETTING, any(h.strip() for h in env.get(ALLOWED_HOSTS_SETTING, "").split(","))),
             (LOCAL_SECRETS_SETTING, _get(env, LOCAL_SECRETS_SETTING, _bool, False)),
         )
         if is_on

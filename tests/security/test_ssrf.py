@@ -170,21 +170,18 @@ CASES: list[tuple[str, str, str]] = [
 ]
 
 
+@pytest.fixture
+async def spelled(prod: ProdFactory, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """Production settings, the product's own DNS check, and a DNS where names resolve to what they spell."""
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", spelled_getaddrinfo)
+    return await prod(auth_enabled=True, resolver=check_resolves_publicly)  # AC hostnames reach the emulator
+
+
 @pytest.mark.parametrize(("hostname", "reason", "detail"), CASES)
 async def test_each_notation_is_refused_by_the_check_meant_for_it(
-    api: ApiClient,
-    prod: ProdFactory,
-    emu: Emu,
-    unique: str,
-    monkeypatch: pytest.MonkeyPatch,
-    hostname: str,
-    reason: str,
-    detail: str,
+    api: ApiClient, spelled: Services, emu: Emu, unique: str, hostname: str, reason: str, detail: str
 ) -> None:
-    # given production settings, the product's own DNS check, and a DNS where names resolve to what they spell
-    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", spelled_getaddrinfo)
-    services = await prod(auth_enabled=True, resolver=check_resolves_publicly)  # AC hostnames reach the emulator
-
+    services = spelled
     reply = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(hostname, emu.key))
 
     assert (reply.status, reply.fields) == (400, ["hostname"]), reply.body
@@ -206,18 +203,10 @@ async def test_each_notation_is_refused_by_the_check_meant_for_it(
     ],
 )
 async def test_public_names_pass_the_same_checks_and_are_stored_normalised(
-    api: ApiClient,
-    prod: ProdFactory,
-    emu: Emu,
-    unique: str,
-    monkeypatch: pytest.MonkeyPatch,
-    hostname: str,
-    stored: str,
+    api: ApiClient, spelled: Services, emu: Emu, unique: str, hostname: str, stored: str
 ) -> None:
     # the control: the same stubbed DNS and checks accept public names (the DNS does not refuse everything)
-    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", spelled_getaddrinfo)
-    services = await prod(auth_enabled=True, resolver=check_resolves_publicly)
-
+    services = spelled
     reply = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(hostname, emu.key))
 
     assert reply.status == 201, reply.body
