@@ -112,6 +112,9 @@ param snapshotContainerName string = 'customerinsights'
 @description('Folder inside the snapshot container under which CI writes (SNAPSHOT_ROOT); empty = the container root.')
 param snapshotRoot string = ''
 
+@description('Comma-separated folders of the snapshot container under which Contributors may point an export (its snapshotRoot) (SNAPSHOT_ALLOWED_ROOTS); empty = only snapshotRoot. Admins may name any folder.')
+param snapshotAllowedRoots string = ''
+
 @description('Storage account that holds the snapshot container, when it is not the app\'s own account. Grant the app identity Storage Blob Data Reader on it yourself (see infra/README.md).')
 param snapshotStorageAccountName string = ''
 
@@ -306,6 +309,7 @@ module api 'app/api.bicep' = {
     snapshotBlobServiceUri: snapshotBlobServiceUri
     snapshotContainerName: effectiveSnapshotContainer
     snapshotRoot: snapshotRoot
+    snapshotAllowedRoots: snapshotAllowedRoots
     refreshSchedule: effectiveSchedule
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -1,7 +1,7 @@
 """A small client of the product's HTTP API (as served by the stand-in host), for the demo, tests and benchmarks.
 
 It sends the X-MS-CLIENT-PRINCIPAL header that Easy Auth would add; the host runs with
-LOCAL_DEVELOPMENT=true, the only case where the app trusts a header it did not get from Easy Auth.
+LOCAL_TRUST_PRINCIPAL_HEADER=true, the only case where the app trusts a header it did not get from Easy Auth.
 """
 
 from __future__ import annotations

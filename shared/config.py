@@ -3,10 +3,23 @@
 `Settings.from_env()` is called once per process by the composition root and the
 result is passed explicitly to everything else.  A bad value fails fast with the
 setting's name.  Secrets are wrapped in `Secret`, whose repr is masked.
+
+Local relaxations: each has its own setting, all off by default, and none is allowed
+in Azure.  When the process runs in App Service / Functions (WEBSITE_INSTANCE_ID or
+WEBSITE_SITE_NAME is present), `from_env` logs an error naming every relaxation that
+is set and refuses to build settings, so no function runs with one.  The retired
+all-in-one LOCAL_DEVELOPMENT is refused everywhere, naming its replacements.
+
+| Setting                        | Relaxes                                                           |
+|--------------------------------|-------------------------------------------------------------------|
+| LOCAL_TRUST_PRINCIPAL_HEADER   | trust X-MS-CLIENT-PRINCIPAL without Easy Auth                     |
+| AC_ALLOWED_LOCAL_HOSTS         | these exact host:port, over plain http, without the DNS check     |
+| LOCAL_SECRETS                  | API keys in LOCAL_SECRETS_FILE / ACSECRET__* instead of Key Vault |
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,8 +29,14 @@ from shared.errors import ConfigurationError
 from shared.names import STORAGE_CONNECTION
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 SNAPSHOT_CONNECTION: Final = "SNAPSHOT_STORAGE"
+TRUST_PRINCIPAL_SETTING: Final = "LOCAL_TRUST_PRINCIPAL_HEADER"
+ALLOWED_HOSTS_SETTING: Final = "AC_ALLOWED_LOCAL_HOSTS"
+LOCAL_SECRETS_SETTING: Final = "LOCAL_SECRETS"
+RETIRED_SETTING: Final = "LOCAL_DEVELOPMENT"
+AZURE_MARKERS: Final = ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME")  # set by App Service on every instance
 TRUE_WORDS: Final = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS: Final = frozenset({"0", "false", "no", "off", ""})
 
@@ -99,10 +118,12 @@ class Settings:
     snapshot_storage: StorageSettings
     snapshot_container: str = "customerinsights"
     snapshot_root: str = ""
+    snapshot_allowed_roots: tuple[str, ...] | None = None  # None: only snapshot_root (see allowed_snapshot_roots)
     key_vault_url: str | None = None
-    local_development: bool = False
     auth_enabled: bool = False
+    trust_principal_header: bool = False
     allowed_local_ac_hosts: frozenset[str] = frozenset()
+    use_local_secrets: bool = False
     ac: AcLimits = field(default_factory=AcLimits)
     shard_size: int = 5000
     lane_lease_s: int = 30
@@ -111,9 +132,15 @@ class Settings:
     local_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     local_secrets_file: str | None = None
 
+    @property
+    def allowed_snapshot_roots(self) -> tuple[str, ...]:
+        """The folders (prefixes) of the snapshot container whose subfolders contributors may name as snapshotRoot."""
+        return self.snapshot_allowed_roots if self.snapshot_allowed_roots is not None else (self.snapshot_root,)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        relaxations = local_relaxations(env)  # first: a refused relaxation is what the log must say
         storage = StorageSettings.from_env(env, STORAGE_CONNECTION, required=True)
         assert storage is not None
         snapshot = StorageSettings.from_env(env, SNAPSHOT_CONNECTION, required=False) or storage
@@ -130,19 +157,18 @@ class Settings:
             poll_interval_s=_get(env, "AC_POLL_INTERVAL_SECONDS", float, 2.0, minimum=0.0),
             poll_timeout_s=_get(env, "AC_POLL_TIMEOUT_SECONDS", float, 900.0, minimum=1.0),
         )
-        local_dev = _get(env, "LOCAL_DEVELOPMENT", _bool, False)
-        hosts = frozenset(h.strip().lower() for h in env.get("AC_ALLOWED_LOCAL_HOSTS", "").split(",") if h.strip())
-        if hosts and not local_dev:
-            raise ConfigurationError("AC_ALLOWED_LOCAL_HOSTS is only allowed together with LOCAL_DEVELOPMENT=true")
+        hosts = frozenset(h.strip().lower() for h in env.get(ALLOWED_HOSTS_SETTING, "").split(",") if h.strip())
         return cls(
             storage=storage,
             snapshot_storage=snapshot,
             snapshot_container=env.get("SNAPSHOT_CONTAINER", "").strip() or "customerinsights",
             snapshot_root=env.get("SNAPSHOT_ROOT", "").strip().strip("/"),
+            snapshot_allowed_roots=_folders(env, "SNAPSHOT_ALLOWED_ROOTS"),
             key_vault_url=env.get("KEY_VAULT_URL", "").strip() or None,
-            local_development=local_dev,
             auth_enabled=_get(env, "WEBSITE_AUTH_ENABLED", _bool, False),
+            trust_principal_header=TRUST_PRINCIPAL_SETTING in relaxations,
             allowed_local_ac_hosts=hosts,
+            use_local_secrets=LOCAL_SECRETS_SETTING in relaxations,
             ac=limits,
             shard_size=_get(env, "SHARD_SIZE", int, 5000, minimum=1, maximum=100_000),
             lane_lease_s=_get(env, "LANE_LEASE_SECONDS", int, 30, minimum=15, maximum=60),
@@ -165,6 +191,7 @@ DEPLOYMENT_SETTINGS: Final = (
     f"{SNAPSHOT_CONNECTION}__clientId",
     "SNAPSHOT_CONTAINER",
     "SNAPSHOT_ROOT",
+    "SNAPSHOT_ALLOWED_ROOTS",
     "KEY_VAULT_URL",
     "AZURE_CLIENT_ID",
     "REFRESH_SCHEDULE",
@@ -174,10 +201,57 @@ DEPLOYMENT_SETTINGS: Final = (
 LOCAL_SECRET_PREFIX: Final = "ACSECRET__"  # noqa: S105 (a name prefix, not a secret)
 
 
+def local_relaxations(env: Mapping[str, str]) -> frozenset[str]:
+    """The local relaxations that are on; ConfigurationError (logged) for any in Azure, and for LOCAL_DEVELOPMENT."""
+    if env.get(RETIRED_SETTING, "").strip():
+        message = (
+            f"setting {RETIRED_SETTING} is no longer supported: remove it and turn on only the relaxations you need: "
+            f"{TRUST_PRINCIPAL_SETTING}=true (trust X-MS-CLIENT-PRINCIPAL without Easy Auth), "
+            f"{ALLOWED_HOSTS_SETTING}=<host:port,...> (plain-http hosts such as the emulator, no DNS check), "
+            f"{LOCAL_SECRETS_SETTING}=true (API keys in LOCAL_SECRETS_FILE or ACSECRET__* instead of Key Vault)"
+        )
+        logger.error("refusing to start: %s", message)
+        raise ConfigurationError(message)
+    on = {
+        name
+        for name, is_on in (
+            (TRUST_PRINCIPAL_SETTING, _get(env, TRUST_PRINCIPAL_SETTING, _bool, False)),
+            (ALLOWED_HOSTS_SETTING, any(h.strip() for h in env.get(ALLOWED_HOSTS_SETTING, "").split(","))),
+            (LOCAL_SECRETS_SETTING, _get(env, LOCAL_SECRETS_SETTING, _bool, False)),
+        )
+        if is_on
+    }
+    marker = next((m for m in AZURE_MARKERS if env.get(m, "").strip()), None)
+    if on and marker is not None:
+        for name in sorted(on):
+            logger.error(
+                "refusing to start: local-only setting %s is set, but this app runs in Azure (%s is present); "
+                "remove %s from the app settings",
+                name,
+                marker,
+                name,
+            )
+        names = ", ".join(sorted(on))
+        raise ConfigurationError(
+            f"local-only setting(s) {names} must not be set in Azure ({marker} is present): remove them from the "
+            "app settings (Easy Auth, public https hosts and Key Vault are what Azure uses)"
+        )
+    return frozenset(on)
+
+
 def telemetry_connection_string(env: Mapping[str, str] | None = None) -> str | None:
     """The Application Insights connection string, read before anything else is configured."""
     env = os.environ if env is None else env
     return env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip() or None
+
+
+def _folders(env: Mapping[str, str], key: str) -> tuple[str, ...] | None:
+    """Comma-separated folder prefixes ('/' alone is the container root); None when the setting is empty."""
+    entries = [e.strip() for e in env.get(key, "").split(",") if e.strip()]
+    folders = tuple(e.strip("/") for e in entries)
+    if any(".." in f.split("/") for f in folders):
+        raise ConfigurationError(f"setting {key} is invalid: a folder must not contain '..'")
+    return folders or None
 
 
 def _bool(raw: str) -> bool:
@@ -214,12 +288,18 @@ def _get(
 
 
 __all__ = [
+    "ALLOWED_HOSTS_SETTING",
+    "AZURE_MARKERS",
     "DEPLOYMENT_SETTINGS",
+    "LOCAL_SECRETS_SETTING",
     "LOCAL_SECRET_PREFIX",
+    "RETIRED_SETTING",
     "SNAPSHOT_CONNECTION",
+    "TRUST_PRINCIPAL_SETTING",
     "AcLimits",
     "Secret",
     "Settings",
     "StorageSettings",
+    "local_relaxations",
     "telemetry_connection_string",
 ]

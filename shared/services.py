@@ -20,6 +20,7 @@ from azure.storage.queue.aio import QueueServiceClient
 
 from shared.activecampaign import ActiveCampaignClient, BudgetRegistry
 from shared.config import AcLimits, Secret, Settings
+from shared.errors import SecretNotFound
 from shared.models import Connection, Export, RetiredExport
 from shared.names import ALL_CONTAINERS, ALL_QUEUES, CONFIG_CONTAINER, RUNS_CONTAINER, STATE_CONTAINER
 from shared.pipeline.lane import LaneRegistry
@@ -104,7 +105,16 @@ class Services:
         )
 
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
-        return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
+        """A client with the key the connection document names.  A key PUT deletes the secret the old document
+        named once the new one is saved: if that happened since `connection` was read, the document is read
+        again and its (new) secret is used."""
+        try:
+            return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
+        except SecretNotFound:
+            found = await self.connections.find(connection.name)
+            if found is None or found.doc.secret_name == connection.secret_name:
+                raise
+        return self.ac_client(found.doc.hostname, await self.secrets.get(found.doc.secret_name))
 
     async def ready(self) -> Services:
         """Create our containers and queues if they are missing (Bicep creates them in Azure; Azurite starts empty)."""

@@ -17,6 +17,8 @@ param keyVaultName string
 param snapshotBlobServiceUri string = ''
 param snapshotContainerName string
 param snapshotRoot string = ''
+@description('Folders Contributors may name as an export\'s snapshotRoot (comma-separated); empty = only snapshotRoot.')
+param snapshotAllowedRoots string = ''
 param refreshSchedule string
 
 @minValue(1)
@@ -140,6 +142,7 @@ resource appSettingsConfig 'Microsoft.Web/sites/config@2023-12-01' = {
     SNAPSHOT_STORAGE__clientId: identityClientId
     SNAPSHOT_CONTAINER: snapshotContainerName
     SNAPSHOT_ROOT: snapshotRoot
+    SNAPSHOT_ALLOWED_ROOTS: snapshotAllowedRoots
     KEY_VAULT_URL: keyVault.properties.vaultUri
     AZURE_CLIENT_ID: identityClientId
     REFRESH_SCHEDULE: refreshSchedule

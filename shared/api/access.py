@@ -1,7 +1,7 @@
 """Who may do what: the caller's identity, the route's roles, and connection sharing.
 
 - The X-MS-CLIENT-PRINCIPAL header is trusted only behind App Service Authentication
-  (WEBSITE_AUTH_ENABLED) or in explicit local development; otherwise every call is 401,
+  (WEBSITE_AUTH_ENABLED) or on a developer machine that set LOCAL_TRUST_PRINCIPAL_HEADER; otherwise every call is 401,
   because a client could forge the header.
 - No principal: 401.  None of the route's roles: 403.
 - Admins use every connection.  Contributors use only connections shared with
@@ -23,7 +23,7 @@ from shared.services import Services
 
 def authenticate(headers: Mapping[str, str], settings: Settings) -> Principal:
     """The caller, or Unauthenticated (401)."""
-    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.local_development)
+    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.trust_principal_header)
 
 
 def authorize(route: Route, headers: Mapping[str, str], settings: Settings) -> Principal:
@@ -59,6 +59,22 @@ async def usable_connection(services: Services, principal: Principal, name: str)
     return found.doc
 
 
+def require_snapshot_root(settings: Settings, principal: Principal, requested: str | None, current: str | None) -> None:
+    """Admins may name any snapshotRoot.  Contributors only one inside SNAPSHOT_ALLOWED_ROOTS (default: SNAPSHOT_ROOT),
+    or the one the export already has (an admin chose it); otherwise 400 naming snapshotRoot."""
+    if principal.is_admin or requested is None or requested == current:
+        return
+    allowed = settings.allowed_snapshot_roots
+    if any(root == "" or requested == root or requested.startswith(root + "/") for root in allowed):
+        return
+    shown = ", ".join(repr(r or "/") for r in allowed)
+    raise InvalidInput.for_field(
+        "snapshotRoot",
+        f"contributors may only name a snapshot folder inside {shown} (SNAPSHOT_ALLOWED_ROOTS): "
+        "leave snapshotRoot out, or ask an admin to set this one",
+    )
+
+
 async def require_export_access(services: Services, principal: Principal, export_name: str) -> Export | None:
     """For changes to an export and its runs: admins always; contributors only on a shared connection.
 
@@ -88,5 +104,6 @@ __all__ = [
     "not_shared",
     "require_connection_use",
     "require_export_access",
+    "require_snapshot_root",
     "usable_connection",
 ]

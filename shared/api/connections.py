@@ -2,10 +2,24 @@
 
 The API key travels from the request body to the secret store and nowhere else: the
 document holds only the secret's name, and no answer ever contains either.
+
+Saving a key never leaves an orphaned or a half-rotated secret:
+1. the key is verified with ActiveCampaign (nothing is written if it fails);
+2. it is written under a fresh secret name (`new_secret_name`), never over the secret the
+   current document names, so the key in force does not change;
+3. the document naming the fresh secret is written conditionally (ETag);
+4. if that fails (412, a concurrent PUT that won, storage down, cancelled), the fresh secret is
+   deleted and the old document and secret stay as they were;
+5. only once the new document is saved is the secret the old document named deleted.
+Readers (workers, the export checks) use exactly the secret the document they read names
+(Services.ac_for; one re-read if a rotation deleted it in between).  What is left behind only
+when the process dies between two of these steps, or when a delete itself fails: an unused
+secret that no document names (logged with its name when a delete fails).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -20,7 +34,7 @@ from shared.config import Secret
 from shared.errors import Conflict, ErrorDetail, ExportError, NotFound
 from shared.models import Connection, ConnectionRequest, ConnectionSummary, ConnectionView, ConsentRecord, new_id
 from shared.models.connection import CONNECTION_ID_PREFIX
-from shared.secrets import secret_name_for_connection
+from shared.secrets import new_secret_name, secret_name_for_connection
 from shared.services import Services
 
 logger = logging.getLogger(__name__)
@@ -32,13 +46,12 @@ class KeyHandlingError(RuntimeError):
 
 async def put_connection(services: Services, call: Call) -> ApiResult:
     name = call.name()
-    secret_name = secret_name_for_connection(name)
+    secret_name = new_secret_name(name)
     body = call.body(ConnectionRequest)
     conditions = Conditions.from_headers(call.request.headers)
     current = await services.connections.find(name)
     conditions.check("connection", name, current)
     hostname = await checked_hostname(services, body.hostname)
-    await verify_and_store_key(services, hostname, secret_name, Secret(body.api_key.get_secret_value()))
     now = datetime.now(UTC)
     who = call.who
     connection = Connection(
@@ -54,10 +67,32 @@ async def put_connection(services: Services, call: Call) -> ApiResult:
         updated_at=now,
         verified_at=now,
     )
-    etag, created = await save(services.connections, name, connection, current)
+    await verify_and_store_key(services, hostname, secret_name, Secret(body.api_key.get_secret_value()))
+    try:
+        etag, created = await save(services.connections, name, connection, current)
+    except BaseException:  # 412, a concurrent PUT that won, storage down, cancelled: the new secret must go
+        await asyncio.shield(discard_secret(services, secret_name, "its connection was not saved"))
+        raise
+    if current is not None and current.doc.secret_name != secret_name:
+        await discard_secret(services, current.doc.secret_name, "its connection now names a new secret")
     logger.info("connection %s %s (usable by %s)", name, "created" if created else "replaced", body.usable_by.value)
     headers = {"ETag": etag_header(etag), "Location": CONNECTION_GET.url(name=name)}
     return ApiResult(201 if created else 200, ConnectionView.of(connection), headers)
+
+
+async def discard_secret(services: Services, secret_name: str, why: str) -> None:
+    """Delete a secret no document names (any more).  A failure is logged with the name, never raised."""
+    try:
+        await services.secrets.delete(secret_name)
+    except Exception as exc:  # noqa: BLE001 (the caller's outcome stands; the leftover is reported)
+        logger.warning(
+            "could not delete secret %s (%s: %s); no connection uses it: delete it by hand",
+            secret_name,
+            why,
+            type(exc).__name__,
+        )
+    else:
+        logger.info("secret %s deleted: %s", secret_name, why)
 
 
 async def verify_and_store_key(services: Services, hostname: str, secret_name: str, api_key: Secret) -> None:
@@ -115,4 +150,11 @@ async def delete_connection(services: Services, call: Call) -> ApiResult:
     return ApiResult(204)
 
 
-__all__ = ["KeyHandlingError", "delete_connection", "get_connection", "list_connections", "put_connection"]
+__all__ = [
+    "KeyHandlingError",
+    "delete_connection",
+    "discard_secret",
+    "get_connection",
+    "list_connections",
+    "put_connection",
+]

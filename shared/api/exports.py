@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from shared.api.access import require_connection_use, require_export_access, usable_connection
+from shared.api.access import require_connection_use, require_export_access, require_snapshot_root, usable_connection
 from shared.api.conditions import Conditions, check_broken, delete, save
 from shared.api.conditions import current as current_version
 from shared.api.export_checks import check_export
@@ -33,6 +33,8 @@ async def put_export(services: Services, call: Call) -> ApiResult:
         conditions.check("export", name, current)
     if current is not None:  # a contributor may not take over an export on a connection they cannot use
         await require_connection_use(services, call.principal, current.doc.connection, name)
+    kept_root = current.doc.snapshot_root if current is not None else None
+    require_snapshot_root(services.settings, call.principal, body.snapshot_root, kept_root)
     connection = await usable_connection(services, call.principal, body.connection)
     warnings = await check_export(services, await services.ac_for(connection), body)
     now = datetime.now(UTC)

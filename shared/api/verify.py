@@ -29,15 +29,14 @@ AUTH_REASONS: Final = {
 async def checked_hostname(services: Services, raw: str) -> str:
     """The normalised hostname, refused (400 naming `hostname`) when it could reach inside.
 
-    An allowed local-development host (the emulator's 127.0.0.1:<port>) passes as it is.
-    Outside local development the name must also resolve to public addresses only.
+    An exact entry of AC_ALLOWED_LOCAL_HOSTS (the emulator's 127.0.0.1:<port>) passes as it is;
+    every other name must also resolve to public addresses only.
     """
     settings = services.settings
     host = normalise_hostname(raw, allowed_local=settings.allowed_local_ac_hosts)
     if host in settings.allowed_local_ac_hosts:
         return host
-    if not settings.local_development:
-        await services.resolve_host(host)
+    await services.resolve_host(host)
     return host
 
 

@@ -78,7 +78,11 @@ class ExportRequest(ApiModel):
     leaver_action: LeaverAction = LeaverAction.UNSUBSCRIBE
     max_removal_percent: float = Field(default=10.0, ge=0, le=100, description="Mass-removal guard (mirror mode)")
     exclude_automations: bool = False
-    snapshot_root: str | None = Field(default=None, max_length=1024, description="Overrides SNAPSHOT_ROOT")
+    snapshot_root: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Overrides SNAPSHOT_ROOT; Contributors may name only folders inside SNAPSHOT_ALLOWED_ROOTS",
+    )
     enabled: bool = True
 
     @field_validator("schedule")

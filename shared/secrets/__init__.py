@@ -8,6 +8,7 @@ from shared.secrets.names import (
     MAX_CONNECTION_NAME_LENGTH,
     SECRET_NAME_PREFIX,
     connection_name_from_secret_name,
+    new_secret_name,
     secret_name_for_connection,
     validate_secret_name,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "build_secret_provider",
     "connection_name_from_secret_name",
     "create_key_vault_secret_provider",
+    "new_secret_name",
     "secret_name_for_connection",
     "seed_from_settings",
     "validate_secret_name",

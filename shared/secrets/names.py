@@ -21,11 +21,19 @@ start with ``-`` and the output is all lowercase, so the mapping is deterministi
 decodable left to right, and injective even under Key Vault's case folding
 (`connection_name_from_secret_name` is its inverse).  A name of at most
 `MAX_CONNECTION_NAME_LENGTH` characters always fits Key Vault's 127.
+
+Every write of a key goes to a fresh name (`new_secret_name`), which the connection
+document then names: ``ac-key-<escaped connection>-2<12 hex digits>``, e.g.
+``ac-key-crm-29f3a0c1b2d4e``.  ``-2`` is never an escape, so a decoder reading left to
+right knows where the connection ends: fresh names never equal a stable name or another
+connection's fresh name.  When the escaped connection does not fit, it is left out
+(``ac-key--2<hex>``): such a name still works, it only no longer says its connection.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import string
 from typing import Final
 
@@ -36,6 +44,8 @@ MAX_SECRET_NAME_LENGTH: Final = 127
 # Worst case every character takes two: 7 + 2 * 60 = 127.
 MAX_CONNECTION_NAME_LENGTH: Final = (MAX_SECRET_NAME_LENGTH - len(SECRET_NAME_PREFIX)) // 2
 SECRET_NAME_PATTERN: Final = re.compile(r"[0-9a-zA-Z-]{1,127}")
+VERSION_MARK: Final = "-2"  # "-" then a digit other than 0 or 1: never an escape
+VERSION_PATTERN: Final = re.compile(r"[0-9a-f]{12}")
 CONNECTION_NAME_PATTERN: Final = re.compile(r"[0-9A-Za-z._-]+")
 
 _PLAIN: Final = frozenset(string.ascii_lowercase + string.digits)
@@ -55,8 +65,17 @@ def secret_name_for_connection(connection: str) -> str:
     return SECRET_NAME_PREFIX + body
 
 
+def new_secret_name(connection: str) -> str:
+    """A fresh secret name for one write of `connection`'s key (see the module docstring)."""
+    stable = secret_name_for_connection(connection)
+    suffix = VERSION_MARK + secrets.token_hex(6)
+    if len(stable) + len(suffix) > MAX_SECRET_NAME_LENGTH:
+        stable = SECRET_NAME_PREFIX
+    return stable + suffix
+
+
 def connection_name_from_secret_name(secret_name: str) -> str | None:
-    """The inverse of `secret_name_for_connection`; None when `secret_name` is not one of its outputs."""
+    """The connection a stable or fresh secret name belongs to; None when it is neither (or does not say)."""
     if not secret_name.startswith(SECRET_NAME_PREFIX):
         return None
     body = secret_name[len(SECRET_NAME_PREFIX) :]
@@ -70,6 +89,8 @@ def connection_name_from_secret_name(secret_name: str) -> str | None:
         elif char == "-" and i + 1 < len(body) and body[i + 1] in _UNESCAPES:
             chars.append(_UNESCAPES[body[i + 1]])
             i += 2
+        elif body.startswith(VERSION_MARK, i) and VERSION_PATTERN.fullmatch(body[i + len(VERSION_MARK) :]):
+            break
         else:
             return None
     return "".join(chars) or None
@@ -93,6 +114,7 @@ __all__ = [
     "SECRET_NAME_PATTERN",
     "SECRET_NAME_PREFIX",
     "connection_name_from_secret_name",
+    "new_secret_name",
     "secret_name_for_connection",
     "validate_secret_name",
 ]

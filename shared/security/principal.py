@@ -3,7 +3,7 @@
 App Service Authentication puts a base64 JSON principal in X-MS-CLIENT-PRINCIPAL and
 strips any such header a client sends.  Without Easy Auth in front, a client could
 forge it, so it is trusted only when the platform says authentication is enabled
-(WEBSITE_AUTH_ENABLED) or in explicit local development mode.
+(WEBSITE_AUTH_ENABLED) or on a developer machine that set LOCAL_TRUST_PRINCIPAL_HEADER=true.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def principal_from_headers(headers: Mapping[str, str], *, trusted: bool) -> Prin
     if not trusted:
         raise Unauthenticated(
             "authentication is not enabled for this app: requests cannot be attributed to a user. "
-            "Enable App Service Authentication (or set LOCAL_DEVELOPMENT=true on a developer machine)."
+            "Enable App Service Authentication (or set LOCAL_TRUST_PRINCIPAL_HEADER=true on a developer machine)."
         )
     lowered = {k.lower(): v for k, v in headers.items()}
     raw = lowered.get(PRINCIPAL_HEADER, "").strip()

@@ -1,7 +1,8 @@
 """An aiohttp resolver that refuses names resolving to non-public addresses (SSRF, DNS rebinding).
 
 The hostname was checked when the connection was saved; this re-checks every lookup
-at request time, so a name that later resolves inside the network is still refused.
+at request time, with the same classification (`address_refusal`), so a name that later
+resolves inside the network is still refused.
 IP literals never reach a resolver (aiohttp connects to them directly); the only IP
 hosts we ever call are the local-development hosts an operator allowed explicitly.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from shared.security.hostname import is_public_address
+from shared.security.hostname import PRIVATE_REASON, refused_addresses
 
 
 class PrivateAddressRefused(OSError):
@@ -29,8 +30,9 @@ class PublicOnlyResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        if not results or not all(is_public_address(str(r["host"])) for r in results):
-            raise PrivateAddressRefused(f"refused to connect to {host}: it resolves to a private or internal address")
+        refused = refused_addresses(str(r["host"]) for r in results) if results else "no address"
+        if refused is not None:
+            raise PrivateAddressRefused(f"refused to connect to {host}: it {PRIVATE_REASON} ({refused})")
         return results
 
     async def close(self) -> None:

@@ -1,6 +1,6 @@
 """Fixtures for the HTTP API suite: real Azurite, the AC emulator on 127.0.0.1, Services per test loop.
 
-- `dev`: local-development Services (principal trusted, the emulator's 127.0.0.1:<port> allowed),
+- `dev`: developer-machine Services (principal header trusted, the emulator's 127.0.0.1:<port> allowed),
   with the LocalSecretProvider.  Most tests use it.
 - `prod`: a factory for production-like Services (Easy Auth on or off, no local hosts, a fake
   public-DNS check, since tests have no DNS); every AC hostname is routed to the emulator.
@@ -118,7 +118,7 @@ def api_settings(
     connection_string: str,
     *,
     local_hosts: frozenset[str] = frozenset(),
-    local_development: bool = True,
+    trust_principal_header: bool = True,
     auth_enabled: bool = False,
     snapshot_container: str = "customerinsights",
     snapshot_root: str = "",
@@ -129,7 +129,7 @@ def api_settings(
         snapshot_storage=storage,
         snapshot_container=snapshot_container,
         snapshot_root=snapshot_root,
-        local_development=local_development,
+        trust_principal_header=trust_principal_header,
         auth_enabled=auth_enabled,
         allowed_local_ac_hosts=local_hosts,
         ac=FAST_LIMITS,
@@ -184,7 +184,7 @@ async def prod(app_containers: str, emu: Emu, snapshots: Snapshots) -> AsyncIter
         *, auth_enabled: bool = True, secrets: SecretProvider | None = None, resolver: HostResolver = fake_public_dns
     ) -> Services:
         settings = api_settings(
-            app_containers, local_development=False, auth_enabled=auth_enabled, snapshot_container=snapshots.name
+            app_containers, trust_principal_header=False, auth_enabled=auth_enabled, snapshot_container=snapshots.name
         )
         services = EmulatorRoutedServices(
             settings, emu.server.url, secrets=secrets or LocalSecretProvider(), resolver=resolver

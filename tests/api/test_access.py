@@ -64,10 +64,10 @@ async def test_a_viewer_cannot_write_anything(api: ApiClient, dev: Services, emu
     assert await dev.runs.list(await export_id_of(dev, unique)) == []
 
 
-async def test_a_forged_principal_is_401_when_easy_auth_is_off_outside_local_development(
+async def test_a_forged_principal_is_401_when_easy_auth_is_off_and_the_header_is_not_trusted_locally(
     api: ApiClient, prod: ProdFactory, emu: Emu, unique: str
 ) -> None:
-    # given a deployment without App Service Authentication and without local development
+    # given a deployment without App Service Authentication and without LOCAL_TRUST_PRINCIPAL_HEADER
     services = await prod(auth_enabled=False)
 
     # when a client sends an admin principal it built itself, on every protected route

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import SecretNotFound
-from shared.secrets import create_key_vault_secret_provider, secret_name_for_connection
+from shared.errors import InvalidInput, SecretNotFound
+from shared.secrets import connection_name_from_secret_name, create_key_vault_secret_provider
 from shared.services import Services
 from tests.api.client import ADMIN, ADMIN_2, ApiClient
 from tests.api.conftest import Emu, ProdFactory, connection_body, export_body
@@ -28,11 +28,11 @@ async def test_admin_creates_a_connection_and_the_key_goes_only_to_the_secret_st
     # consent and the export user are recorded with the admin and the time
     assert view["consent"]["accepted"] is True and view["consent"]["by"] == {"id": "u-alice", "name": "alice"}
     assert view["consent"]["at"] and view["exportUser"] == {"id": "u-alice", "name": "alice"}
-    # the key is in the secret store under the connection's secret name; the document holds only that name
-    stored = await dev.secrets.get(secret_name_for_connection(unique))
-    assert stored.reveal() == emu.key
+    # the key is in the secret store under a secret of the connection; the document holds only that name
     document = await dev.connections.get(unique)
-    assert document.doc.secret_name == secret_name_for_connection(unique)
+    assert connection_name_from_secret_name(document.doc.secret_name) == unique
+    stored = await dev.secrets.get(document.doc.secret_name)
+    assert stored.reveal() == emu.key
     assert emu.key not in document.doc.model_dump_json()
 
 
@@ -60,10 +60,8 @@ async def test_a_wrong_key_is_refused_by_verification_and_nothing_is_saved(
     assert "refused this API key" in reply.error["message"]
     # ActiveCampaign was asked once (GET /users/me answered 403) ...
     assert emu.server.metrics.request_counts() == {"GET /users/me": {"403": 1}}
-    # ... and nothing was saved: no document, no secret
+    # ... and nothing was saved (no secret either: see the Key Vault test below)
     assert await dev.connections.find(unique) is None
-    with pytest.raises(SecretNotFound):
-        await dev.secrets.get(secret_name_for_connection(unique))
 
 
 async def test_a_pasted_url_is_stored_as_its_hostname_after_a_public_dns_check(
@@ -109,7 +107,7 @@ async def test_internal_hosts_are_refused_naming_hostname(
     ("hostname", "why"),
     [("rebind.example-attacker.com", "private or internal"), ("nowhere.api-us1.com", "does not resolve")],
 )
-async def test_outside_local_development_the_name_must_resolve_publicly(
+async def test_a_name_that_is_not_an_allowed_local_host_must_resolve_publicly(
     api: ApiClient, prod: ProdFactory, emu: Emu, unique: str, hostname: str, why: str
 ) -> None:
     services = await prod(auth_enabled=True)
@@ -120,10 +118,32 @@ async def test_outside_local_development_the_name_must_resolve_publicly(
     assert await services.connections.find(unique) is None
 
 
+async def test_on_a_developer_machine_only_the_allowed_local_hosts_skip_the_dns_check(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    # given developer settings (principal header trusted, the emulator allowed) and a DNS check that refuses all
+    asked: list[str] = []
+
+    async def refusing_dns(host: str) -> None:
+        asked.append(host)
+        raise InvalidInput.for_field("hostname", f"{host} resolves to a private or internal address")
+
+    dev.resolve_host = refusing_dns
+    other = await api.call(
+        "PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body("acct.api-us1.com", "k")
+    )
+    allowed = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(emu.host, emu.key))
+
+    # then any other name is checked (and refused), and the allowed emulator host is not
+    assert (other.status, other.fields) == (400, ["hostname"]) and asked == ["acct.api-us1.com"]
+    assert allowed.status == 201 and asked == ["acct.api-us1.com"]
+
+
 async def test_replacing_a_connection_rotates_the_key_and_keeps_its_creation_time(
     api: ApiClient, dev: Services, emu: Emu, unique: str, ledger: Ledger
 ) -> None:
     first = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(emu.host, emu.key))
+    old_secret = (await dev.connections.get(unique)).doc.secret_name
     new_key = ledger.new_key("rotated")
     emu.server.patch_config(api_keys=[emu.key, new_key])
 
@@ -139,7 +159,11 @@ async def test_replacing_a_connection_rotates_the_key_and_keeps_its_creation_tim
     assert second.header("ETag") != first.header("ETag")
     assert second.json()["createdAt"] == first.json()["createdAt"]
     assert second.json()["exportUser"]["name"] == "bob"  # the admin whose key is in use now
-    assert (await dev.secrets.get(secret_name_for_connection(unique))).reveal() == new_key
+    # the document names a new secret, which holds the new key; the old secret is gone
+    new_secret = (await dev.connections.get(unique)).doc.secret_name
+    assert new_secret != old_secret and (await dev.secrets.get(new_secret)).reveal() == new_key
+    with pytest.raises(SecretNotFound):
+        await dev.secrets.get(old_secret)
 
 
 async def test_etags_guard_against_lost_updates(api: ApiClient, dev: Services, emu: Emu, unique: str) -> None:
@@ -172,6 +196,7 @@ async def test_a_connection_used_by_exports_cannot_be_deleted(
     api: ApiClient, dev: Services, emu: Emu, unique: str
 ) -> None:
     await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(emu.host, emu.key))
+    secret_name = (await dev.connections.get(unique)).doc.secret_name
     export = await api.call("PUT", f"exports/{unique}-e1", as_=ADMIN, json_body=export_body(unique))
     assert export.status == 201, export.body
 
@@ -186,7 +211,7 @@ async def test_a_connection_used_by_exports_cannot_be_deleted(
     assert deleted.status == 204 and deleted.body == b""
     assert (await api.call("GET", f"connections/{unique}", as_=ADMIN)).status == 404
     with pytest.raises(SecretNotFound):
-        await dev.secrets.get(secret_name_for_connection(unique))
+        await dev.secrets.get(secret_name)
 
 
 async def test_admins_list_connections_without_keys(api: ApiClient, dev: Services, emu: Emu, unique: str) -> None:
@@ -214,7 +239,6 @@ async def test_with_key_vault_the_key_lives_only_in_the_vault(
         fake_vault.url, fake_credential, client_kwargs=fake_vault.client_kwargs
     )
     services = await prod(auth_enabled=True, secrets=vault_secrets)
-    secret_name = secret_name_for_connection(unique)
     wrong = ledger.new_key("wrong")
 
     refused = await api.call(
@@ -225,8 +249,8 @@ async def test_with_key_vault_the_key_lives_only_in_the_vault(
     )
 
     assert refused.status == 400 and created.status == 201
+    secret_name = (await services.connections.get(unique)).doc.secret_name
     assert fake_vault.secrets == {secret_name: emu.key}  # the wrong key never reached the vault
-    assert (await services.connections.get(unique)).doc.secret_name == secret_name
     # deleting the connection deletes the secret (Key Vault's soft delete)
     assert (await api.call("DELETE", f"connections/{unique}", as_=ADMIN)).status == 204
     assert secret_name not in fake_vault.secrets and secret_name in fake_vault.deleted

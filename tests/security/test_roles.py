@@ -61,10 +61,17 @@ async def test_the_route_role_matrix_holds_over_http(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     "stack_options",
-    [{"LOCAL_DEVELOPMENT": "false", "AC_ALLOWED_LOCAL_HOSTS": "", "KEY_VAULT_URL": "https://kv.vault.azure.net"}],
+    [
+        {
+            "LOCAL_TRUST_PRINCIPAL_HEADER": "false",
+            "AC_ALLOWED_LOCAL_HOSTS": "",
+            "LOCAL_SECRETS": "false",
+            "KEY_VAULT_URL": "https://kv.vault.azure.net",
+        }
+    ],
 )
 async def test_without_easy_auth_a_forged_admin_principal_gets_401_on_every_protected_route(stack: Stack) -> None:
-    # given a deployment with neither App Service Authentication nor local development
+    # given a deployment with neither App Service Authentication nor LOCAL_TRUST_PRINCIPAL_HEADER
     replies = []
     for route in PROTECTED:
         replies.append(await call(stack, route.method, concrete(route, "forged"), ADMIN, {"displayName": "x"}))

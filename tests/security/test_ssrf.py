@@ -1,15 +1,22 @@
 """SSRF: an ActiveCampaign hostname can never make the app call inside the network.
 
-tests/api covers the plain cases (10.0.0.5, 169.254.169.254, localhost, an intranet name,
-0x7f.1, [::1], a name the fake DNS maps to 10.0.0.5).  Here: IP literals in every odd notation,
-Unicode look-alikes, names that resolve inside (through the product's own DNS check, with the
-event loop's resolver replaced: tests have no DNS), DNS rebinding at request time, and
-redirects from ActiveCampaign, at save time and during a run.
+Every notation is refused by the check meant for it, and each case asserts that check's reason.
+The world's DNS is stubbed the way real resolvers answer, so that deleting one check lets its
+cases through to another check (with another reason) or all the way to "ActiveCampaign" (201):
+- a name resolves to the address it spells (`127.0.0.1.nip.io` -> 127.0.0.1, as nip.io does);
+- an IP literal in any notation getaddrinfo reads resolves to itself (`2130706433` -> 127.0.0.1);
+- internal names resolve inside (localhost -> 127.0.0.1, metadata.google.internal -> 169.254.169.254);
+- `WORLD` names resolve to what it says (public names, and names an attacker points inside).
+The product's own save-time check (check_resolves_publicly) runs with the event loop's getaddrinfo
+replaced by the stub; the connect-time resolver (PublicOnlyResolver) is fed the same addresses.
+Also here: DNS rebinding at request time, and redirects from ActiveCampaign.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import socket
 from typing import Any
 
@@ -17,6 +24,7 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 import shared.security.resolver as resolver_module
+from shared.errors import InvalidInput
 from shared.secrets import LocalSecretProvider
 from shared.security import check_resolves_publicly
 from shared.services import Services, close_services, use_services
@@ -24,149 +32,210 @@ from tests.api.client import ADMIN, ApiClient
 from tests.api.conftest import Emu, ProdFactory, api_settings, connection_body
 from tests.security.conftest import AC_USER, FakeFactory, redirect_to
 
-INTERNAL_WRITINGS = [
-    "2130706433",  # 127.0.0.1 as one decimal number
-    "0x7f000001",  # ... as hex
-    "017700000001",  # ... as octal
-    "0177.0.0.1",  # octal first octet
-    "127.1",  # short form
-    "0x7f.0x0.0x0.0x1",
-    "0",
-    "0.0.0.0",
-    "100.64.0.1",  # carrier-grade NAT
-    "[::ffff:127.0.0.1]",  # IPv4-mapped IPv6
-    "[::ffff:a9fe:a9fe]",  # 169.254.169.254, mapped, in hex
-    "[fd00::1]",  # unique local
-    "[fe80::1%25eth0]",  # link-local with a zone
-    "::1",
-    "1.2.3.4:443",  # a public literal is still a literal
-    "https://169.254.169.254/",
-    "http://[::1]/",
-    "127\u30020\u30020\u30021",  # ideographic full stops, which IDNA reads as dots
-    "\uff11\uff12\uff17.\uff10.\uff10.\uff11",  # fullwidth digits
-    "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54",  # fullwidth "localhost"
-    "l\u043ecalhost",  # Cyrillic o
-    "localhost.",
-    "LOCALHOST",
-    "metadata",
-    "metadata.google.internal",
-    "instance-data.ec2.internal",
-    "printer.local",
-    "db.corp",
-    "acct.api-us1.com:8443",  # another port
-    "http://acct.api-us1.com:80/",
-    "https://user:pass@acct.api-us1.com/",
-    "ftp://acct.api-us1.com",
-    "//acct.api-us1.com",
-    "acct.api-us1.com/../../latest/meta-data",
+LITERAL = "must be a DNS name, not an IP address"
+INTERNAL = "names an internal host"
+SINGLE_LABEL = "single-label names are internal"
+PORT = "must not name a port"
+INSIDE = "resolves to a private or internal address"
+NO_ANSWER = "does not resolve"
+INVALID = "is not a valid DNS name"
+
+WORLD: dict[str, list[str]] = {
+    # public names
+    "acct.api-us1.com": ["52.20.1.7"],
+    "xn--pi-us1-2nf.com": ["52.20.1.8"],  # a Cyrillic look-alike of api-us1.com: another, public, name
+    # internal names, as an internal resolver answers them
+    "localhost": ["127.0.0.1"],
+    "metadata": ["169.254.169.254"],
+    "metadata.google.internal": ["169.254.169.254"],
+    "instance-data.ec2.internal": ["169.254.169.254"],
+    "printer.local": ["192.168.1.20"],
+    "db.corp": ["10.0.0.9"],
+    "intranet": ["10.0.0.7"],
+    "xn--lcalhost-nbh": ["127.0.0.1"],  # "localhost" with a Cyrillic o (U+043E)
+    # names an attacker points inside
+    "loop6.attacker.net": ["::1"],
+    "mapped.attacker.net": ["::ffff:10.0.0.1"],
+    "mapped-public.attacker.net": ["::ffff:52.20.1.7"],
+    "compat.attacker.net": ["::7f00:1"],
+    "sixtofour.attacker.net": ["2002:7f00:1::1"],
+    "sixtofour-public.attacker.net": ["2002:3414:107::1"],
+    "teredo.attacker.net": ["2001:0:4136:e378:8000:63bf:80ff:fffe"],
+    "nat64.attacker.net": ["64:ff9b::a9fe:a9fe"],
+    "sitelocal.attacker.net": ["fec0::1"],
+    "ula.attacker.net": ["fd12:3456::1"],
+    "linklocal6.attacker.net": ["fe80::1"],
+    "mixed.attacker.net": ["52.20.1.9", "192.168.1.10"],  # one inside answer among public ones
+}
+
+
+def spelled_address(host: str) -> list[str]:
+    """What the stubbed DNS answers for `host`: WORLD, the address a nip.io name spells, or a literal itself."""
+    if host in WORLD:
+        return WORLD[host]
+    if host.endswith(".nip.io"):
+        return [str(ipaddress.IPv4Address(host.removesuffix(".nip.io").replace("-", ".")))]
+    bare = host.strip("[]").split("%")[0]
+    try:
+        return [str(ipaddress.ip_address(bare))]
+    except ValueError:
+        pass
+    try:
+        return [socket.inet_ntoa(socket.inet_aton(host))]  # 2130706433, 0x7f.1, 127.1: what getaddrinfo reads
+    except OSError:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+
+async def spelled_getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    """The event loop's getaddrinfo, answered by `spelled_address`."""
+    return [
+        (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+        for a in spelled_address(host)
+    ]
+
+
+# (hostname as typed, the reason that must refuse it, what else the message must say)
+CASES: list[tuple[str, str, str]] = [
+    # IP literals, in every notation, refused before any DNS
+    ("2130706433", LITERAL, ""),  # 127.0.0.1 as one decimal number
+    ("0x7f000001", LITERAL, ""),  # ... as hex
+    ("017700000001", LITERAL, ""),  # ... as octal
+    ("0177.0.0.1", LITERAL, ""),  # octal first octet
+    ("127.1", LITERAL, ""),  # short form
+    ("0x7f.0x0.0x0.0x1", LITERAL, ""),
+    ("0", LITERAL, ""),
+    ("0.0.0.0", LITERAL, ""),
+    ("100.64.0.1", LITERAL, ""),  # carrier-grade NAT
+    ("168.63.129.16", LITERAL, ""),  # Azure's WireServer
+    ("169.254.169.254", LITERAL, ""),
+    ("1.2.3.4", LITERAL, ""),  # a public literal is still a literal
+    ("1.2.3.4:443", LITERAL, ""),
+    ("127.0.0.1:8085", LITERAL, ""),  # a port does not make it a name
+    ("[::ffff:127.0.0.1]", LITERAL, ""),  # IPv4-mapped IPv6
+    ("[::ffff:a9fe:a9fe]", LITERAL, ""),  # 169.254.169.254, mapped, in hex
+    ("[fd00::1]", LITERAL, ""),  # unique local
+    ("[fe80::1%25eth0]", LITERAL, ""),  # link-local with a zone
+    ("[2002:7f00:1::1]", LITERAL, ""),  # 6to4 of 127.0.0.1
+    ("::1", LITERAL, ""),
+    ("https://169.254.169.254/", LITERAL, ""),
+    ("http://[::1]/", LITERAL, ""),
+    ("127\u30020\u30020\u30021", LITERAL, ""),  # ideographic full stops, which IDNA maps to dots
+    ("\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11", LITERAL, ""),  # fullwidth digits and dots
+    ("\uff11\uff12\uff17.0.0.1\uff1a\uff14\uff14\uff13", LITERAL, ""),  # fullwidth digits and port
+    ("foo.0x7f", LITERAL, ""),  # a numeric last label: URL parsers read the name as an IPv4 address
+    # names that resolve inside: the DNS check names the address and why it is not public
+    ("127.0.0.1.nip.io", INSIDE, "127.0.0.1: loopback"),
+    ("10.1.2.3.nip.io", INSIDE, "10.1.2.3: private"),
+    ("100.64.0.1.nip.io", INSIDE, "100.64.0.1: carrier-grade NAT"),
+    ("168.63.129.16.nip.io", INSIDE, "168.63.129.16: Azure's WireServer address"),
+    ("169.254.169.254.nip.io", INSIDE, "169.254.169.254: the instance metadata address"),
+    ("0.0.0.0.nip.io", INSIDE, "0.0.0.0: unspecified"),
+    ("224.0.0.1.nip.io", INSIDE, "224.0.0.1: multicast"),
+    ("loop6.attacker.net", INSIDE, "::1: loopback"),
+    ("mapped.attacker.net", INSIDE, "::ffff:10.0.0.1: IPv4-mapped, embedding 10.0.0.1"),
+    ("mapped-public.attacker.net", INSIDE, "IPv4-mapped, embedding 52.20.1.7"),
+    ("compat.attacker.net", INSIDE, "::7f00:1: IPv4-compatible, embedding 127.0.0.1"),
+    ("sixtofour.attacker.net", INSIDE, "2002:7f00:1::1: 6to4, embedding 127.0.0.1"),
+    ("sixtofour-public.attacker.net", INSIDE, "6to4, embedding 52.20.1.7"),
+    ("teredo.attacker.net", INSIDE, "Teredo, embedding 127.0.0.1"),
+    ("nat64.attacker.net", INSIDE, "NAT64, embedding 169.254.169.254"),
+    ("sitelocal.attacker.net", INSIDE, "fec0::1: site-local"),
+    ("ula.attacker.net", INSIDE, "fd12:3456::1: private"),
+    ("linklocal6.attacker.net", INSIDE, "fe80::1: link-local"),
+    ("mixed.attacker.net", INSIDE, "192.168.1.10: private"),
+    ("nowhere.attacker.net", NO_ANSWER, ""),
+    # internal names (they resolve inside too: the name check refuses them first)
+    ("localhost", INTERNAL, ""),
+    ("LOCALHOST", INTERNAL, ""),
+    ("localhost.", INTERNAL, ""),
+    ("\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54", INTERNAL, ""),  # fullwidth "localhost"
+    ("metadata", INTERNAL, ""),
+    ("metadata.google.internal", INTERNAL, ""),
+    ("instance-data.ec2.internal", INTERNAL, ""),
+    ("printer.local", INTERNAL, ""),
+    ("db.corp", INTERNAL, ""),
+    # single-label names
+    ("intranet", SINGLE_LABEL, ""),
+    ("l\u043ecalhost", SINGLE_LABEL, ""),  # Cyrillic o: not localhost, but still one label
+    # ports and URL shapes
+    ("acct.api-us1.com:8443", PORT, ""),
+    ("http://acct.api-us1.com:80/", PORT, ""),
+    ("https://user:pass@acct.api-us1.com/", "must not carry credentials", ""),
+    ("ftp://acct.api-us1.com", "must be a hostname or an https:// URL", ""),
+    ("//acct.api-us1.com", "must be a hostname such as", ""),
+    ("acct.api-us1.com/../../latest/meta-data", "must be a hostname such as", ""),
+    ("https://acct.api-us1.com/latest/meta-data", "without a path", ""),
+    ("acct.api-us1.com\x00.internal", "must not contain control characters", ""),
+    ("acct_1.api-us1.com", INVALID, ""),
 ]
 
 
-@pytest.mark.parametrize("hostname", INTERNAL_WRITINGS)
-async def test_internal_and_literal_hosts_are_refused_outside_local_development(
-    api: ApiClient, prod: ProdFactory, emu: Emu, unique: str, hostname: str
-) -> None:
-    services = await prod(auth_enabled=True)  # every AC hostname would be routed to the emulator
+@pytest.fixture
+async def spelled(prod: ProdFactory, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """Production settings, the product's own DNS check, and a DNS where names resolve to what they spell."""
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", spelled_getaddrinfo)
+    return await prod(auth_enabled=True, resolver=check_resolves_publicly)  # AC hostnames reach the emulator
 
+
+@pytest.mark.parametrize(("hostname", "reason", "detail"), CASES)
+async def test_each_notation_is_refused_by_the_check_meant_for_it(
+    api: ApiClient, spelled: Services, emu: Emu, unique: str, hostname: str, reason: str, detail: str
+) -> None:
+    services = spelled
     reply = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(hostname, emu.key))
 
     assert (reply.status, reply.fields) == (400, ["hostname"]), reply.body
+    message = reply.error["details"][0]["message"]
+    assert reason in message and detail in message, message
     assert emu.server.metrics.request_counts() == {}  # the key went nowhere
     assert await services.connections.find(unique) is None
 
 
-async def test_a_hostname_with_a_nul_byte_is_a_400_naming_hostname(
-    api: ApiClient, prod: ProdFactory, emu: Emu, unique: str
-) -> None:
-    await prod(auth_enabled=True)
-    body = connection_body("acct.api-us1.com\x00.internal", emu.key)
-
-    reply = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=body)
-
-    assert (reply.status, reply.fields) == (400, ["hostname"]), reply.body
-
-
-async def test_a_look_alike_of_a_public_name_is_stored_in_its_punycode_form(
-    api: ApiClient, prod: ProdFactory, emu: Emu, unique: str
-) -> None:
-    # A Cyrillic "a" is a different (public) name: it is stored as punycode, so admins see it is not theirs.
-    async def homograph_dns(host: str) -> None:
-        assert host == "xn--pi-us1-2nf.com"
-
-    await prod(auth_enabled=True, resolver=homograph_dns)
-    reply = await api.call(
-        "PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body("\u0430pi-us1.com", emu.key)
-    )
-    assert reply.status == 201, reply.body
-    assert reply.json()["hostname"] == "xn--pi-us1-2nf.com"
-
-
-def fake_getaddrinfo(world: dict[str, list[str]]) -> Any:
-    """The event loop's getaddrinfo, answered from `world` (name -> addresses)."""
-
-    async def getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        if host not in world:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [
-            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in world[host]
-        ]
-
-    return getaddrinfo
-
-
-DNS = {
-    "acct.api-us1.com": ["52.20.1.7"],
-    "127.0.0.1.nip.io": ["127.0.0.1"],
-    "meta.example-cloud.com": ["169.254.169.254"],
-    "ten.example.com": ["10.1.2.3"],
-    "cgnat.example.com": ["100.64.1.1"],
-    "zero.example.com": ["0.0.0.0"],
-    "loop6.example.com": ["::1"],
-    "mapped6.example.com": ["::ffff:10.0.0.1"],
-    "ula6.example.com": ["fd12:3456::1"],
-    "mixed.example.com": ["52.20.1.9", "192.168.1.10"],  # one private answer among public ones
-}
-
-
 @pytest.mark.parametrize(
-    ("hostname", "why"),
+    ("hostname", "stored"),
     [
-        *((name, "resolves to a private or internal address") for name in DNS if name != "acct.api-us1.com"),
-        ("nowhere.example.com", "does not resolve"),
+        ("acct.api-us1.com", "acct.api-us1.com"),
+        ("https://Acct.api-us1.com/", "acct.api-us1.com"),
+        ("acct.api-us1.com:443", "acct.api-us1.com"),
+        ("\uff21\uff23\uff23\uff34\uff0eapi-us1.com", "acct.api-us1.com"),  # fullwidth, mapped by UTS 46
+        ("52.20.1.7.nip.io", "52.20.1.7.nip.io"),  # a name that spells a public address is a public name
+        ("\u0430pi-us1.com", "xn--pi-us1-2nf.com"),  # a look-alike is stored as punycode: admins see it
     ],
 )
-async def test_the_product_dns_check_refuses_names_that_resolve_inside(
-    api: ApiClient,
-    prod: ProdFactory,
-    emu: Emu,
-    unique: str,
-    monkeypatch: pytest.MonkeyPatch,
-    hostname: str,
-    why: str,
+async def test_public_names_pass_the_same_checks_and_are_stored_normalised(
+    api: ApiClient, spelled: Services, emu: Emu, unique: str, hostname: str, stored: str
 ) -> None:
-    # the product's own check_resolves_publicly, with the loop's resolver answering from DNS
-    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", fake_getaddrinfo(DNS))
-    services = await prod(auth_enabled=True, resolver=check_resolves_publicly)
-
+    # the control: the same stubbed DNS and checks accept public names (the DNS does not refuse everything)
+    services = spelled
     reply = await api.call("PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body(hostname, emu.key))
 
-    assert (reply.status, reply.fields) == (400, ["hostname"]), reply.body
-    assert why in reply.error["message"]
-    assert emu.server.metrics.request_counts() == {}
-    assert await services.connections.find(unique) is None
+    assert reply.status == 201, reply.body
+    assert reply.json()["hostname"] == stored
+    assert (await services.connections.get(unique)).doc.hostname == stored
 
 
-async def test_the_product_dns_check_accepts_a_public_name(
-    api: ApiClient, prod: ProdFactory, emu: Emu, unique: str, monkeypatch: pytest.MonkeyPatch
+INSIDE_ADDRESSES = [(WORLD.get(h) or spelled_address(h))[-1] for h, reason, _ in CASES if reason == INSIDE]
+
+
+@pytest.mark.parametrize("address", INSIDE_ADDRESSES)
+async def test_save_time_and_connect_time_refuse_an_address_for_the_same_reason(
+    monkeypatch: pytest.MonkeyPatch, address: str
 ) -> None:
-    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", fake_getaddrinfo(DNS))
-    await prod(auth_enabled=True, resolver=check_resolves_publicly)
+    # one name, resolving to `address`, checked by the save-time DNS check and by the connect-time resolver
+    monkeypatch.setitem(WORLD, "probe.attacker.net", [address])
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", spelled_getaddrinfo)
+    resolver = resolver_module.PublicOnlyResolver(ScriptedResolver({"probe.attacker.net": [address]}))
 
-    reply = await api.call(
-        "PUT", f"connections/{unique}", as_=ADMIN, json_body=connection_body("acct.api-us1.com", emu.key)
-    )
+    with pytest.raises(InvalidInput) as at_save:
+        await check_resolves_publicly("probe.attacker.net")
+    with pytest.raises(resolver_module.PrivateAddressRefused) as at_connect:
+        await resolver.resolve("probe.attacker.net", 443)
 
-    assert reply.status == 201, reply.body  # the control: the same path accepts a public name
+    # both say the name resolves inside, and give the same "(<address>: <why>)"
+    saved, connected = at_save.value.details[0].message, str(at_connect.value)
+    why = re.search(r"\((.+)\)$", saved)
+    assert why is not None and why.group(1).startswith(f"{address}: "), saved
+    assert INSIDE in saved and INSIDE in connected and connected.endswith(f"({why.group(1)})"), connected
 
 
 class ScriptedResolver(AbstractResolver):
@@ -230,7 +299,7 @@ async def test_a_rebound_name_is_refused_when_the_key_is_verified_and_the_inside
     async def public_at_save_time(host: str) -> None:
         return None
 
-    settings = api_settings(app_containers, local_development=False, auth_enabled=True)
+    settings = api_settings(app_containers, trust_principal_header=False, auth_enabled=True)
     services = LoopbackRoutedServices(
         settings, secrets=LocalSecretProvider(), resolver=public_at_save_time, port=inside.port
     )
@@ -262,7 +331,7 @@ async def test_a_rebound_name_is_refused_with_a_reason_that_says_it_resolves_ins
     async def public_at_save_time(host: str) -> None:
         return None
 
-    settings = api_settings(app_containers, local_development=False, auth_enabled=True)
+    settings = api_settings(app_containers, trust_principal_header=False, auth_enabled=True)
     use_services(
         LoopbackRoutedServices(settings, secrets=LocalSecretProvider(), resolver=public_at_save_time, port=inside.port)
     )
