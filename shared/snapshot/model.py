@@ -43,6 +43,12 @@ class Partition:
     format: PartitionFormat
     size: int = 0
     etag: str = ""
+    snapshot: str | None = None  # a blob snapshot's time (the location's ?snapshot=): read it, not the blob
+
+    @property
+    def shown(self) -> str:
+        """The partition as messages name it."""
+        return f"{self.blob_name} (snapshot {self.snapshot})" if self.snapshot else self.blob_name
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from shared.snapshot import CsvFormat, ParquetFormat, Partition, SegmentSnapshot
 from shared.snapshot.cdm import parse_model
 from shared.snapshot.csv_reader import _data_row
 from shared.snapshot.folders import matches_attributes, natural_key, plausible_header
-from shared.snapshot.locations import blob_name_for
+from shared.snapshot.locations import BlobLocation, blob_location
 from shared.snapshot.storage import storage_errors
 
 
@@ -71,10 +71,41 @@ def test_model_json_defaults_follow_the_cdm_documentation() -> None:
         ("http://azurite:10000/acct/cont/a/b.csv", "a/b.csv"),
         ("Seg/2026/01/01/0000/Seg_1.csv", "root/x/Seg/2026/01/01/0000/Seg_1.csv"),
         ("root/x/Seg/Seg_1.csv", "root/x/Seg/Seg_1.csv"),
+        ("https://acct.blob.core.windows.net/cont/a/b.csv?sv=2024&sig=abc", "a/b.csv"),
     ],
 )
 def test_partition_locations_map_to_blob_names(location: str, blob: str) -> None:
-    assert blob_name_for(location, account="acct", container="cont", root="root/x", where="p") == blob
+    found = blob_location(location, account="acct", container="cont", root="root/x", where="p")
+    assert found == BlobLocation(blob)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://acct.blob.core.windows.net/cont/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "https://acct.blob.core.windows.net/cont/a/b.csv?sv=2024&snapshot=2026-03-01T09%3A30%3A00.1234567Z&sig=x",
+        "abfss://cont@acct.dfs.core.windows.net/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "http://127.0.0.1:10000/acct/cont/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+    ],
+)
+def test_a_snapshot_query_names_the_blob_snapshot(location: str) -> None:
+    found = blob_location(location, account="acct", container="cont", root="", where="p")
+    assert found == BlobLocation("a/b.csv", "2026-03-01T09:30:00.1234567Z")
+
+
+@pytest.mark.parametrize("query", ["snapshot=yesterday", "snapshot=", "snapshot=a&snapshot=b"])
+def test_a_malformed_snapshot_query_is_refused_without_repeating_the_query(query: str) -> None:
+    location = f"https://acct.blob.core.windows.net/cont/a/b.csv?sig=SECRETSIG&{query}"
+    with pytest.raises(SnapshotError, match="snapshot= parameter is not one blob snapshot time") as info:
+        blob_location(location, account="acct", container="cont", root="", where="p")
+    assert "SECRETSIG" not in info.value.message
+
+
+def test_a_refused_location_is_shown_without_its_query() -> None:
+    with pytest.raises(SnapshotError, match="is not a Blob Storage") as info:
+        blob_location("https://example.com/cont/a.csv?sig=SECRETSIG", account="acct", container="c", root="", where="p")
+    assert "SECRETSIG" not in info.value.message
 
 
 @pytest.mark.parametrize(
@@ -89,7 +120,7 @@ def test_partition_locations_map_to_blob_names(location: str, blob: str) -> None
 )
 def test_locations_elsewhere_are_refused(location: str) -> None:
     with pytest.raises(SnapshotError):
-        blob_name_for(location, account="acct", container="cont", root="r", where="p")
+        blob_location(location, account="acct", container="cont", root="r", where="p")
 
 
 def _http_error(status: int) -> HttpResponseError:
@@ -170,7 +201,7 @@ class FakeContainer:
     def __init__(self, blob: FakeBlob) -> None:
         self.blob = blob
 
-    def get_blob_client(self, name: str) -> FakeBlob:
+    def get_blob_client(self, name: str, snapshot: str | None = None) -> FakeBlob:
         return self.blob
 
 
