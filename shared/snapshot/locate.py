@@ -34,6 +34,7 @@ from shared.snapshot.locations import blob_location
 from shared.snapshot.model import (
     SOURCE_FOLDER,
     SOURCE_MODEL,
+    AttributeSource,
     CsvFormat,
     ParquetFormat,
     Partition,
@@ -127,6 +128,7 @@ async def _from_folder(
         first_row = await peek_first_row(container, file.name, CsvFormat())
         if first_row is not None:
             break
+    attributes_from: AttributeSource = "model.json"
     if described is not None:
         attributes = described.attributes
         header = first_row is not None and matches_attributes(first_row, attributes)
@@ -136,12 +138,12 @@ async def _from_folder(
                 f"the first row of {folder}'s partitions is not a header row, and model.json does not describe "
                 f"segment {entity!r}: export the segment with model.json (CDM) or with column headers"
             )
-        attributes, header = tuple(f.strip() for f in first_row), True
+        attributes, header, attributes_from = tuple(f.strip() for f in first_row), True, "header row"
     elif len(csv_files) < len(files):
         parquet = next(f for f in files if f.name.lower().endswith(".parquet"))
         with storage_errors(container.container_name, f"reading {parquet.name}"):
             columns = await parquet_columns(container, Partition(parquet.name, ParquetFormat(), size=parquet.size))
-        attributes, header = tuple(columns), False
+        attributes, header, attributes_from = tuple(columns), False, "Parquet schema"
     else:
         raise SnapshotError(
             f"the partitions in {folder} are empty and model.json does not describe segment {entity!r}, so its "
@@ -150,7 +152,7 @@ async def _from_folder(
     fmt = CsvFormat(header=header)
     partitions = [Partition(f.name, ParquetFormat() if f.name.lower().endswith(".parquet") else fmt) for f in files]
     name = described.name if described else entity
-    return _snapshot(name, attributes, partitions, files, SOURCE_FOLDER, folder)
+    return _snapshot(name, attributes, partitions, files, SOURCE_FOLDER, folder, attributes_from)
 
 
 def _snapshot(
@@ -160,6 +162,7 @@ def _snapshot(
     files: Sequence[DataFile],
     source: SnapshotSource,
     entry: str,
+    attributes_from: AttributeSource = "model.json",
 ) -> SegmentSnapshot:
     stated = [replace(p, size=f.size, etag=f.etag) for p, f in zip(partitions, files, strict=True)]
     fingerprint = {
@@ -178,6 +181,7 @@ def _snapshot(
         snapshot_id=digest,
         written_at=max(f.last_modified for f in files),
         source=source,
+        attributes_from=attributes_from,
     )
 
 

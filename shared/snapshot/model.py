@@ -17,6 +17,7 @@ import pyarrow as pa
 SOURCE_MODEL: Final = "model.json"
 SOURCE_FOLDER: Final = "folder"
 SnapshotSource = Literal["model.json", "folder"]
+AttributeSource = Literal["model.json", "header row", "Parquet schema"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class SegmentSnapshot:
     snapshot_id: str  # sha256 hex; changes whenever CI writes a new snapshot of this entity
     written_at: datetime  # newest last_modified of the partitions (UTC)
     source: SnapshotSource
+    # where the attribute names come from: names taken from a file's first row are never repeated in messages
+    # (without model.json, a first row that looks like names may still be a customer's row)
+    attributes_from: AttributeSource = "model.json"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class SnapshotRows:
 __all__ = [
     "SOURCE_FOLDER",
     "SOURCE_MODEL",
+    "AttributeSource",
     "BadRow",
     "CsvFormat",
     "ParquetFormat",

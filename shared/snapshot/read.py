@@ -87,6 +87,12 @@ def resolve_attribute(snapshot: SegmentSnapshot, column: str) -> str:
     folded = [a for a in snapshot.attributes if a.casefold() == column.casefold()]
     if len(folded) == 1:
         return folded[0]
+    if snapshot.attributes_from == "header row":
+        raise SnapshotError(
+            f"segment {snapshot.entity!r} has no attribute {column!r}: its columns come from the first row of its "
+            f"partitions ({len(snapshot.attributes)} columns, not listed here: that row may be a customer's). "
+            "Fix the export's mapping, or export the segment with model.json (CDM)"
+        )
     raise SnapshotError(
         f"segment {snapshot.entity!r} has no attribute {column!r}; its attributes are: "
         f"{', '.join(snapshot.attributes)}. Fix the export's mapping"
@@ -124,6 +130,7 @@ async def _read_csv(
                 attributes=snapshot.attributes,
                 columns=columns,
                 block_size=block_size,
+                listed=snapshot.attributes_from != "header row",
             )
 
         try:
