@@ -34,7 +34,10 @@ async def read_parquet_partition(
 ) -> PartitionRows:
     """Read `columns` of the partition in a worker thread, row group by row group."""
     file = BlobRangeFile(asyncio.get_running_loop(), container, partition)
-    return await asyncio.to_thread(parse_parquet, file, partition.blob_name, columns)
+    try:
+        return await asyncio.to_thread(parse_parquet, file, partition.blob_name, columns)
+    finally:
+        file.close()  # when cancelled: stops the download in flight, and the worker thread with it
 
 
 async def parquet_columns(container: ContainerClient, partition: Partition) -> list[str]:
@@ -45,7 +48,10 @@ async def parquet_columns(container: ContainerClient, partition: Partition) -> l
         with _unreadable(file, partition.blob_name):
             return list(pq.ParquetFile(pa.PythonFile(file, mode="r")).schema_arrow.names)
 
-    return await asyncio.to_thread(names)
+    try:
+        return await asyncio.to_thread(names)
+    finally:
+        file.close()
 
 
 def parse_parquet(file: BlobRangeFile, blob_name: str, columns: Sequence[str]) -> PartitionRows:

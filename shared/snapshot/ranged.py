@@ -4,7 +4,9 @@ random access (Parquet: the footer first, then only the column chunks asked for)
 It is used from a worker thread; each read is one ranged download on the event loop, with If-Match on
 the ETag the snapshot was found with, so a blob replaced mid-read fails with ResourceModifiedError
 instead of mixing two versions.  A storage failure is kept in `failure` (a parser may wrap it in its
-own error) and re-raised as it was.  `requests` and `bytes_fetched` say what was downloaded.
+own error) and re-raised as it was.  `close()` (from the event loop, when the read is cancelled)
+stops the download in flight and fails every later read, so the worker thread ends.
+`requests` and `bytes_fetched` say what was downloaded.
 
 pyarrow.fs.AzureFileSystem would do the ranged reads itself, but it neither sends If-Match (a blob
 replaced by one of the same size is read half old, half new) nor reads blob snapshots.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import Future
 from typing import Any
 
 from azure.storage.blob.aio import ContainerClient
@@ -33,6 +36,7 @@ class BlobRangeFile(io.RawIOBase):
         self.requests = 0
         self.bytes_fetched = 0
         self.failure: BaseException | None = None
+        self._pending: Future[bytes] | None = None
 
     def readable(self) -> bool:
         return True
@@ -62,15 +66,31 @@ class BlobRangeFile(io.RawIOBase):
         memoryview(target).cast("B")[: len(piece)] = piece
         return len(piece)
 
+    def close(self) -> None:
+        pending = self._pending
+        super().close()
+        if pending is not None:
+            pending.cancel()
+
     def _fetch(self, offset: int, length: int) -> bytes:
         try:
-            data = asyncio.run_coroutine_threadsafe(self._download(offset, length), self._loop).result()
+            if self._stopped():
+                raise ValueError("the read was stopped")
+            self._pending = asyncio.run_coroutine_threadsafe(self._download(offset, length), self._loop)
+            if self._stopped():  # closed while the download was being scheduled
+                self._pending.cancel()
+            data = self._pending.result()
         except BaseException as exc:
             self.failure = exc
             raise
+        finally:
+            self._pending = None
         self.requests += 1
         self.bytes_fetched += len(data)
         return data
+
+    def _stopped(self) -> bool:
+        return self.closed
 
     async def _download(self, offset: int, length: int) -> bytes:
         download = await self._client.download_blob(offset=offset, length=length, **self._conditions)

@@ -3,8 +3,10 @@ across the reads; a column type without a text form is a clear SnapshotError."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -14,9 +16,9 @@ from azure.storage.blob import BlobClient
 from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
-from shared.snapshot import find_snapshot, read_snapshot
+from shared.snapshot import ParquetFormat, Partition, SegmentSnapshot, find_snapshot, read_snapshot
 from shared.snapshot.ranged import BlobRangeFile
-from tests.snapshot.support import ROOT, entity, put, put_model, url
+from tests.snapshot.support import ROOT, FakeBlob, FakeContainer, entity, put, put_model, url
 
 FOLDER = f"{ROOT}/Big/2026/03/01/0930"
 NAME = f"{FOLDER}/Big_1.parquet"
@@ -135,3 +137,21 @@ async def test_a_column_without_a_text_form_names_the_partition_the_column_and_i
     message = caught.value.message
     assert NAME in message and "column 'Profile' has type " + kind in message
     assert "flatten" in message and "ann@example.com" not in message
+
+
+async def test_cancelling_a_parquet_read_stops_the_download_in_flight_and_frees_the_worker_thread() -> None:
+    data = parquet(big_table("a"), row_group_size=ROWS_PER_GROUP)
+    served = asyncio.Event()
+    blob = FakeBlob(data, fail_at=3, error=None, served=served)  # the second row group never arrives
+    partition = Partition(NAME, ParquetFormat(), size=len(data), etag='"1"')
+    snapshot = SegmentSnapshot("Big", ATTRS, (partition,), "id", datetime.now(UTC), "model.json")
+    task = asyncio.create_task(read_snapshot(FakeContainer(blob), snapshot, ["Email"]))  # type: ignore[arg-type]
+    await served.wait()
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(blob.abandoned.wait(), timeout=10)  # the read in flight was cancelled
+    # and the worker thread returned: the executor shuts down instead of hanging
+    await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), timeout=10)
+    assert blob.calls == 3

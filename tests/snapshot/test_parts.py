@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
 from azure.core.exceptions import (
@@ -24,6 +23,7 @@ from shared.snapshot.csv_reader import _data_row
 from shared.snapshot.folders import matches_attributes, natural_key, plausible_header
 from shared.snapshot.locations import BlobLocation, blob_location
 from shared.snapshot.storage import storage_errors
+from tests.snapshot.support import FakeBlob, FakeContainer
 
 
 def test_model_json_defaults_follow_the_cdm_documentation() -> None:
@@ -168,41 +168,6 @@ def test_natural_order_and_header_rules() -> None:
 )
 def test_readable_rows_are_numbered_around_the_ragged_ones(good_index: int, ragged: list[int], row: int) -> None:
     assert _data_row(good_index, ragged) == row
-
-
-class FakeDownload:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    async def readall(self) -> bytes:
-        return self.data
-
-
-class FakeBlob:
-    """Serves ranges of `data`; range number `fail_at` raises `error`, or waits forever when error is None."""
-
-    def __init__(self, data: bytes, fail_at: int, error: BaseException | None, served: asyncio.Event) -> None:
-        self.data, self.fail_at, self.error, self.served, self.calls = data, fail_at, error, served, 0
-
-    async def download_blob(self, *, offset: int, length: int, **_: Any) -> FakeDownload:
-        self.calls += 1
-        if self.calls == self.fail_at:
-            self.served.set()
-            if self.error is None:
-                await asyncio.Event().wait()
-            raise self.error  # type: ignore[misc]
-        return FakeDownload(self.data[offset : offset + length])
-
-
-class FakeContainer:
-    container_name = "cont"
-    account_name = "acct"
-
-    def __init__(self, blob: FakeBlob) -> None:
-        self.blob = blob
-
-    def get_blob_client(self, name: str, snapshot: str | None = None) -> FakeBlob:
-        return self.blob
 
 
 def _snapshot(size: int) -> SegmentSnapshot:
