@@ -20,6 +20,7 @@ all-in-one LOCAL_DEVELOPMENT is refused everywhere, naming its replacements.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -280,6 +281,8 @@ def _get(
     except ValueError as exc:
         raise ConfigurationError(f"setting {key} is invalid: {exc}") from None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigurationError(f"setting {key} must be a finite number, got {raw.strip()!r}")
         if minimum is not None and value < minimum:
             raise ConfigurationError(f"setting {key} must be at least {minimum}, got {value}")
         if maximum is not None and value > maximum:

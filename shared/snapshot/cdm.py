@@ -7,7 +7,10 @@ Shape (Microsoft's "CDM metadata file - model.json"): `entities[]` with `$type` 
 "encoding"}`; absent keys mean no header, ",", QuoteStyle.Csv, CsvStyle.QuoteAlways and UTF-8.
 A `$type` naming Parquet, or a `.parquet` location, is a Parquet partition.
 
-Pure: no I/O.  Everything wrong with the document is a SnapshotError that says what to fix.
+Pure: no I/O.  Everything wrong with the document as a whole is a SnapshotError that says what to
+fix.  Something wrong with one entity's entry (a `ReferenceEntity`, no attributes, a bad partition)
+is kept with that entity and raised only when an export reads it: exports that read other
+entities are not affected.  An entry without a name cannot be read by anyone and is skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import SnapshotError
@@ -44,13 +47,19 @@ class CdmEntity:
 @dataclass(frozen=True)
 class CdmModel:
     entities: Mapping[str, CdmEntity]
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # entity name -> why it cannot be read
 
     def find(self, entity: str) -> CdmEntity | None:
-        """The entity by exact name, else by a unique case-insensitive match."""
-        if entity in self.entities:
-            return self.entities[entity]
-        folded = [e for name, e in self.entities.items() if name.casefold() == entity.casefold()]
-        return folded[0] if len(folded) == 1 else None
+        """The entity by exact name, else by a unique case-insensitive match; SnapshotError when it cannot be read."""
+        names = [*self.entities, *self.unreadable]
+        if entity not in names:
+            folded = [name for name in names if name.casefold() == entity.casefold()]
+            if len(folded) != 1:
+                return None
+            entity = folded[0]
+        if entity in self.unreadable:
+            raise SnapshotError(self.unreadable[entity])
+        return self.entities[entity]
 
 
 def parse_model(raw: bytes, where: str) -> CdmModel:
@@ -66,17 +75,27 @@ def parse_model(raw: bytes, where: str) -> CdmModel:
     if not isinstance(doc, dict) or not isinstance(doc.get("entities"), list):
         raise SnapshotError(f"{where} has no 'entities' list: it is not a CDM model.json")
     entities: dict[str, CdmEntity] = {}
-    for index, item in enumerate(doc["entities"]):
+    unreadable: dict[str, str] = {}
+    for item in doc["entities"]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise SnapshotError(f"{where}: entities[{index}] has no name")
-        entities[item["name"]] = _entity(item, f"{where}: entity {item['name']!r}")
-    return CdmModel(entities)
+            continue
+        name = item["name"]
+        entities.pop(name, None)
+        unreadable.pop(name, None)
+        try:
+            entities[name] = _entity(item, f"{where}: entity {name!r}")
+        except SnapshotError as exc:
+            unreadable[name] = exc.message
+    return CdmModel(entities, unreadable)
 
 
 def _entity(item: dict[str, Any], where: str) -> CdmEntity:
     kind = item.get("$type", "LocalEntity")
     if kind != "LocalEntity":
-        raise SnapshotError(f"{where} is a {kind}; only LocalEntity (with attributes and partitions) can be read")
+        raise SnapshotError(
+            f"{where} is a {str(kind)[:40]}; only LocalEntity (with attributes and partitions) can be read: "
+            "export the segment itself from Customer Insights, or map another segment"
+        )
     attributes = item.get("attributes")
     if not isinstance(attributes, list) or not attributes:
         raise SnapshotError(f"{where} lists no attributes")

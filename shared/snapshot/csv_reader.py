@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from shared.errors import SnapshotError
-from shared.snapshot.header import ascii_compatible, match_columns, split_header
+from shared.snapshot.header import ascii_compatible, match_columns, no_header_message, split_header
 from shared.snapshot.model import BadRow, CsvFormat
 
 BLOCK_BYTES = 4 * 1024 * 1024  # pyarrow's parse unit; also the largest row it can read
@@ -52,11 +52,14 @@ def read_csv_partition(
     attributes: Sequence[str],
     columns: Sequence[str],
     block_size: int = BLOCK_BYTES,
+    listed: bool = True,
 ) -> PartitionRows:
     """Parse `stream` (a binary file); `columns` are attribute names, `attributes` the column order.
 
+    `listed` is False when the attribute names came from a file's first row: messages do not repeat them.
     Raises RowTooLarge when a row does not fit in `block_size` bytes.
     """
+    shown = attributes if listed else None
     names: list[str] | None = list(attributes)  # the file's columns, when we know them
     wanted = list(columns)  # the requested columns as the file spells them
     first_data_record = 1
@@ -64,7 +67,7 @@ def read_csv_partition(
         names, stream = split_header(stream, fmt, blob_name)
         if not names:
             return PartitionRows(_empty(columns), 0)
-        wanted = match_columns(columns, names, blob_name)
+        wanted = match_columns(columns, names, shown, blob_name)
     elif fmt.header:
         names, first_data_record = None, 2  # pyarrow reads the header; names must match exactly
     ragged: list[int] = []
@@ -99,7 +102,7 @@ def read_csv_partition(
             return PartitionRows(_empty(columns), 0)
         if "straddling" in str(exc):
             raise RowTooLarge(blob_name) from None
-        raise _translate(exc, blob_name, fmt) from None
+        raise _translate(exc, blob_name, fmt, shown) from None
     except UnicodeError:  # from the transcoder of a non-UTF-8 encoding; its text quotes the bytes
         raise SnapshotError(f"{blob_name} is not valid {fmt.encoding}: fix the encoding in model.json") from None
     ragged.sort()
@@ -165,14 +168,12 @@ def _ragged_reason(expected: int) -> str:
     return f"wrong number of fields (expected {expected})"
 
 
-def _translate(exc: pa.ArrowException, blob_name: str, fmt: CsvFormat) -> SnapshotError:
+def _translate(
+    exc: pa.ArrowException, blob_name: str, fmt: CsvFormat, attributes: Sequence[str] | None
+) -> SnapshotError:
     """A SnapshotError for a pyarrow failure; pyarrow's own text may quote row content, so it is not used."""
-    missing = MISSING_COLUMN.search(str(exc))
-    if missing:
-        return SnapshotError(
-            f"the header row of {blob_name} has no column {missing.group('name')!r}: the partition does not match "
-            "the segment's attributes"
-        )
+    if MISSING_COLUMN.search(str(exc)):  # pyarrow read the header row (encodings other than UTF-8 and kin)
+        return SnapshotError(no_header_message(blob_name, ", ".join(attributes or ["not listed"])))
     return SnapshotError(
         f"{blob_name} cannot be read as CSV with delimiter {fmt.delimiter!r}, "
         f"quoting {'on' if fmt.quote_char else 'off'} and encoding {fmt.encoding}: check fileFormatSettings"

@@ -8,13 +8,11 @@ calls however long CI's history is.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyarrow.parquet as pq
 from azure.storage.blob import BlobProperties
 from azure.storage.blob.aio import BlobPrefix, ContainerClient
 
@@ -27,7 +25,6 @@ from shared.snapshot.storage import storage_errors
 LEVELS = ((r"\d{4}", 1, 9999), (r"\d{2}", 1, 12), (r"\d{2}", 1, 31), (r"\d{4}", 0, 2359))
 DATA_SUFFIXES = (".csv", ".parquet")
 HEADER_PEEK_BYTES = 65_536
-PARQUET_TAIL = 8
 HEADER_NAME = re.compile(r"^[^\W\d][\w .\-]{0,127}$")
 
 
@@ -99,33 +96,11 @@ def matches_attributes(fields: Sequence[str], attributes: Sequence[str]) -> bool
     return sorted(f.strip().casefold() for f in fields) == sorted(a.casefold() for a in attributes)
 
 
-async def parquet_columns(container: ContainerClient, blob: str, size: int) -> list[str]:
-    """Column names of a Parquet blob, read from its footer only."""
-    if size < 2 * PARQUET_TAIL:
-        raise SnapshotError(f"{blob} is not a Parquet file (it has {size} bytes)")
-    with storage_errors(container.container_name, f"reading {blob}"):
-        client = container.get_blob_client(blob)
-        tail = await (await client.download_blob(offset=size - PARQUET_TAIL, length=PARQUET_TAIL)).readall()
-        if tail[4:] != b"PAR1":
-            raise SnapshotError(f"{blob} is not a Parquet file (no PAR1 footer)")
-        footer_len = int.from_bytes(tail[:4], "little")
-        if footer_len + PARQUET_TAIL + 4 > size:
-            raise SnapshotError(f"{blob} has a corrupt Parquet footer")
-        offset = size - PARQUET_TAIL - footer_len
-        footer = await (await client.download_blob(offset=offset, length=footer_len)).readall()
-    try:
-        schema = pq.read_schema(io.BytesIO(b"PAR1" + footer + tail))
-    except Exception:  # noqa: BLE001 (pyarrow raises several types for a bad footer)
-        raise SnapshotError(f"{blob} has a corrupt Parquet footer") from None
-    return list(schema.names)
-
-
 __all__ = [
     "DataFile",
     "matches_attributes",
     "natural_key",
     "newest_folder",
-    "parquet_columns",
     "peek_first_row",
     "plausible_header",
 ]

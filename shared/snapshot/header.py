@@ -51,8 +51,15 @@ def split_header(stream: Any, fmt: CsvFormat, blob_name: str) -> tuple[list[str]
     return parse_header_line(line, fmt), Chain(rest, stream)
 
 
-def match_columns(columns: Sequence[str], names: Sequence[str], blob_name: str) -> list[str]:
-    """The header name for each requested attribute: exact, else a unique case-insensitive match."""
+def match_columns(
+    columns: Sequence[str], names: Sequence[str], attributes: Sequence[str] | None, blob_name: str
+) -> list[str]:
+    """The header name for each requested attribute: exact, else a unique case-insensitive match.
+
+    A message never repeats the file's first row unless every field of it is one of the segment's
+    `attributes` (then it is a header row, not a customer's data).  `attributes` is None when the
+    names themselves came from a first row: then nothing is listed.
+    """
     matched = []
     for column in columns:
         folded = [n for n in names if n.casefold() == column.casefold()]
@@ -61,11 +68,33 @@ def match_columns(columns: Sequence[str], names: Sequence[str], blob_name: str) 
         elif len(folded) == 1:
             matched.append(folded[0])
         else:
-            raise SnapshotError(
-                f"the header row of {blob_name} has no column {column!r}; it has: {', '.join(names)}. "
-                "The partition does not match the segment's attributes"
-            )
+            raise SnapshotError(_mismatch(column, names, attributes, blob_name))
     return matched
+
+
+def _mismatch(column: str, names: Sequence[str], attributes: Sequence[str] | None, blob_name: str) -> str:
+    if attributes is None:
+        return (
+            f"the first row of {blob_name} has no column {column!r}: the partition does not start with the same "
+            "header row as the segment's first partition (its rows are not listed here: they may be a customer's)"
+        )
+    known = {a.casefold() for a in attributes}
+    listed = ", ".join(attributes)
+    if all(n.strip().casefold() in known for n in names):
+        return (
+            f"the header row of {blob_name} has no column {column!r}; it names: {', '.join(names)}. The partition "
+            f"does not match the segment's attributes ({listed}): re-run the Customer Insights export"
+        )
+    return no_header_message(blob_name, listed)
+
+
+def no_header_message(blob_name: str, attributes: str) -> str:
+    """A partition read as having a header row whose first row is something else (most likely a customer's row)."""
+    return (
+        f"model.json says {blob_name} has a header row, but its first row (row 1 of the file) does not name the "
+        f"attributes ({attributes}); if the file has no header row, set columnHeaders to false in the "
+        "partition's fileFormatSettings"
+    )
 
 
 class Chain(io.RawIOBase):
@@ -94,4 +123,4 @@ class Chain(io.RawIOBase):
         return len(piece)
 
 
-__all__ = ["Chain", "ascii_compatible", "match_columns", "parse_header_line", "split_header"]
+__all__ = ["Chain", "ascii_compatible", "match_columns", "no_header_message", "parse_header_line", "split_header"]

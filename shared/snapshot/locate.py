@@ -9,7 +9,8 @@ The snapshot root is the folder that holds model.json (`CustomerInsights_<id>/<E
 - model.json that exists but is empty or corrupt is a SnapshotError, never a silent fallback.
 
 `snapshot_id` is a sha256 over the source, the entity, its attributes, model.json's entry for
-the entity (canonical JSON) or the folder path, and each partition's blob name, ETag and size.
+the entity (canonical JSON) or the folder path, and each partition's blob name, ETag, size and
+blob snapshot time (a location's `?snapshot=`: that snapshot is read, not the current blob).
 Any rewrite of a partition changes its ETag, so a new CI snapshot always changes the id, and
 nothing else does (another entity's changes to model.json leave it alone).
 """
@@ -28,24 +29,19 @@ from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
 from shared.snapshot.cdm import CdmEntity, CdmModel, parse_model
-from shared.snapshot.folders import (
-    DataFile,
-    matches_attributes,
-    newest_folder,
-    parquet_columns,
-    peek_first_row,
-    plausible_header,
-)
-from shared.snapshot.locations import blob_name_for
+from shared.snapshot.folders import DataFile, matches_attributes, newest_folder, peek_first_row, plausible_header
+from shared.snapshot.locations import blob_location
 from shared.snapshot.model import (
     SOURCE_FOLDER,
     SOURCE_MODEL,
+    AttributeSource,
     CsvFormat,
     ParquetFormat,
     Partition,
     SegmentSnapshot,
     SnapshotSource,
 )
+from shared.snapshot.parquet_reader import parquet_columns
 from shared.snapshot.storage import is_container_missing, storage_errors
 
 logger = logging.getLogger(__name__)
@@ -95,31 +91,26 @@ async def load_model(container: ContainerClient, root: str) -> CdmModel | None:
 
 
 async def _from_model(container: ContainerClient, root: str, entity: CdmEntity) -> SegmentSnapshot:
-    partitions = [
-        Partition(
-            blob_name_for(
-                p.location,
-                account=container.account_name,
-                container=container.container_name,
-                root=root,
-                where=f"model.json entity {entity.name!r} partition {p.name!r}",
-            ),
-            p.format,
+    partitions = []
+    for p in entity.partitions:
+        where = f"model.json entity {entity.name!r} partition {p.name!r}"
+        location = blob_location(
+            p.location, account=container.account_name, container=container.container_name, root=root, where=where
         )
-        for p in entity.partitions
-    ]
+        partitions.append(Partition(location.name, p.format, snapshot=location.snapshot))
     limit = asyncio.Semaphore(PROPERTY_CONCURRENCY)
 
     async def stat(partition: Partition) -> DataFile:
         async with limit:
-            with storage_errors(container.container_name, f"reading {partition.blob_name}"):
+            with storage_errors(container.container_name, f"reading {partition.shown}"):
                 try:
-                    props = await container.get_blob_client(partition.blob_name).get_blob_properties()
+                    client = container.get_blob_client(partition.blob_name, snapshot=partition.snapshot)
+                    props = await client.get_blob_properties()
                 except ResourceNotFoundError as exc:
                     if is_container_missing(exc):
                         raise
                     raise SnapshotError(
-                        f"model.json lists partition {partition.blob_name} of segment {entity.name!r}, but that "
+                        f"model.json lists partition {partition.shown} of segment {entity.name!r}, but that "
                         "blob does not exist: wait for Customer Insights to finish the export, or re-run it"
                     ) from None
         return DataFile(partition.blob_name, props.size or 0, props.etag or "", props.last_modified)
@@ -137,6 +128,7 @@ async def _from_folder(
         first_row = await peek_first_row(container, file.name, CsvFormat())
         if first_row is not None:
             break
+    attributes_from: AttributeSource = "model.json"
     if described is not None:
         attributes = described.attributes
         header = first_row is not None and matches_attributes(first_row, attributes)
@@ -146,10 +138,12 @@ async def _from_folder(
                 f"the first row of {folder}'s partitions is not a header row, and model.json does not describe "
                 f"segment {entity!r}: export the segment with model.json (CDM) or with column headers"
             )
-        attributes, header = tuple(f.strip() for f in first_row), True
+        attributes, header, attributes_from = tuple(f.strip() for f in first_row), True, "header row"
     elif len(csv_files) < len(files):
         parquet = next(f for f in files if f.name.lower().endswith(".parquet"))
-        attributes, header = tuple(await parquet_columns(container, parquet.name, parquet.size)), False
+        with storage_errors(container.container_name, f"reading {parquet.name}"):
+            columns = await parquet_columns(container, Partition(parquet.name, ParquetFormat(), size=parquet.size))
+        attributes, header, attributes_from = tuple(columns), False, "Parquet schema"
     else:
         raise SnapshotError(
             f"the partitions in {folder} are empty and model.json does not describe segment {entity!r}, so its "
@@ -158,7 +152,7 @@ async def _from_folder(
     fmt = CsvFormat(header=header)
     partitions = [Partition(f.name, ParquetFormat() if f.name.lower().endswith(".parquet") else fmt) for f in files]
     name = described.name if described else entity
-    return _snapshot(name, attributes, partitions, files, SOURCE_FOLDER, folder)
+    return _snapshot(name, attributes, partitions, files, SOURCE_FOLDER, folder, attributes_from)
 
 
 def _snapshot(
@@ -168,6 +162,7 @@ def _snapshot(
     files: Sequence[DataFile],
     source: SnapshotSource,
     entry: str,
+    attributes_from: AttributeSource = "model.json",
 ) -> SegmentSnapshot:
     stated = [replace(p, size=f.size, etag=f.etag) for p, f in zip(partitions, files, strict=True)]
     fingerprint = {
@@ -176,7 +171,7 @@ def _snapshot(
         "entity": entity,
         "attributes": list(attributes),
         "entry": entry,
-        "partitions": [[p.blob_name, p.etag, p.size] for p in stated],
+        "partitions": [[p.blob_name, p.etag, p.size, *([p.snapshot] if p.snapshot else [])] for p in stated],
     }
     digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
     return SegmentSnapshot(
@@ -186,6 +181,7 @@ def _snapshot(
         snapshot_id=digest,
         written_at=max(f.last_modified for f in files),
         source=source,
+        attributes_from=attributes_from,
     )
 
 

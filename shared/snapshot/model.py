@@ -17,6 +17,7 @@ import pyarrow as pa
 SOURCE_MODEL: Final = "model.json"
 SOURCE_FOLDER: Final = "folder"
 SnapshotSource = Literal["model.json", "folder"]
+AttributeSource = Literal["model.json", "header row", "Parquet schema"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Partition:
     format: PartitionFormat
     size: int = 0
     etag: str = ""
+    snapshot: str | None = None  # a blob snapshot's time (the location's ?snapshot=): read it, not the blob
+
+    @property
+    def shown(self) -> str:
+        """The partition as messages name it."""
+        return f"{self.blob_name} (snapshot {self.snapshot})" if self.snapshot else self.blob_name
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ class SegmentSnapshot:
     snapshot_id: str  # sha256 hex; changes whenever CI writes a new snapshot of this entity
     written_at: datetime  # newest last_modified of the partitions (UTC)
     source: SnapshotSource
+    # where the attribute names come from: names taken from a file's first row are never repeated in messages
+    # (without model.json, a first row that looks like names may still be a customer's row)
+    attributes_from: AttributeSource = "model.json"
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class SnapshotRows:
 __all__ = [
     "SOURCE_FOLDER",
     "SOURCE_MODEL",
+    "AttributeSource",
     "BadRow",
     "CsvFormat",
     "ParquetFormat",

@@ -2,7 +2,8 @@
 
 Partitions are read concurrently (`PARTITION_CONCURRENCY` at a time: parsing is CPU-bound and
 the Functions plan has few cores) and concatenated in the snapshot's partition order.  Only
-the requested columns are materialised; a CSV partition is streamed from Blob Storage.
+the requested columns are materialised; a CSV partition is streamed from Blob Storage, a Parquet
+partition read row group by row group through ranged reads.
 
 The result's columns are exactly `columns`, in that order, all pa.string() (a column may be
 requested twice).  null = missing value, "" = empty string.  `rows_read` counts every data row
@@ -86,6 +87,12 @@ def resolve_attribute(snapshot: SegmentSnapshot, column: str) -> str:
     folded = [a for a in snapshot.attributes if a.casefold() == column.casefold()]
     if len(folded) == 1:
         return folded[0]
+    if snapshot.attributes_from == "header row":
+        raise SnapshotError(
+            f"segment {snapshot.entity!r} has no attribute {column!r}: its columns come from the first row of its "
+            f"partitions ({len(snapshot.attributes)} columns, not listed here: that row may be a customer's). "
+            "Fix the export's mapping, or export the segment with model.json (CDM)"
+        )
     raise SnapshotError(
         f"segment {snapshot.entity!r} has no attribute {column!r}; its attributes are: "
         f"{', '.join(snapshot.attributes)}. Fix the export's mapping"
@@ -98,15 +105,13 @@ async def _read_partition(
     if partition.size == 0:
         return PartitionRows(pa.table({c: pa.array([], pa.string()) for c in columns}), 0)
     try:
-        with storage_errors(container.container_name, f"reading {partition.blob_name}"):
+        with storage_errors(container.container_name, f"reading {partition.shown}"):
             if isinstance(partition.format, CsvFormat):
                 return await _read_csv(container, snapshot, partition, partition.format, columns)
-            return await read_parquet_partition(
-                container, blob_name=partition.blob_name, etag=partition.etag, columns=columns
-            )
+            return await read_parquet_partition(container, partition, columns)
     except (ResourceNotFoundError, ResourceModifiedError):
         raise SnapshotError(
-            f"partition {partition.blob_name} of segment {snapshot.entity!r} was replaced or deleted while it was "
+            f"partition {partition.shown} of segment {snapshot.entity!r} was replaced or deleted while it was "
             "read: Customer Insights wrote a new snapshot; run again"
         ) from None
 
@@ -125,10 +130,11 @@ async def _read_csv(
                 attributes=snapshot.attributes,
                 columns=columns,
                 block_size=block_size,
+                listed=snapshot.attributes_from != "header row",
             )
 
         try:
-            return await parse_blob(container, partition.blob_name, partition.size, partition.etag, parse)
+            return await parse_blob(container, partition, parse)
         except RowTooLarge:
             logger.warning("a row exceeds %d bytes; reading the partition again with larger blocks", block_size)
     raise SnapshotError(

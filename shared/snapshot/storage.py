@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from azure.core import MatchConditions
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
@@ -55,6 +57,11 @@ def storage_errors(container: str, what: str) -> Iterator[None]:
         raise SnapshotError(f"Blob Storage refused {what} with {status} {error_code(exc) or ''}".rstrip()) from None
 
 
+def if_match(etag: str) -> dict[str, Any]:
+    """download_blob's keywords for "only the version with this ETag" (none when the ETag is unknown)."""
+    return {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+
+
 def error_code(exc: HttpResponseError) -> str | None:
     """The storage service's error code (the SDK sets it on the exception at runtime)."""
     code = getattr(exc, "error_code", None)
@@ -72,4 +79,4 @@ def _denied(container: str, what: str) -> str:
     )
 
 
-__all__ = ["error_code", "is_container_missing", "storage_errors"]
+__all__ = ["error_code", "if_match", "is_container_missing", "storage_errors"]

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from azure.core import MatchConditions
 from azure.storage.blob.aio import ContainerClient
+
+from shared.snapshot.model import Partition
+from shared.snapshot.storage import if_match
 
 T = TypeVar("T")
 
@@ -83,27 +85,25 @@ class QueueReader(io.RawIOBase):
         return True
 
 
-async def parse_blob(
-    container: ContainerClient, blob_name: str, size: int, etag: str, parse: Callable[[QueueReader], T]
-) -> T:
-    """Download `blob_name` in ranges while `parse` reads it in a worker thread; return what `parse` returns.
+async def parse_blob(container: ContainerClient, partition: Partition, parse: Callable[[QueueReader], T]) -> T:
+    """Download the partition's blob (or blob snapshot) in ranges while `parse` reads it in a worker thread;
+    return what `parse` returns.
 
-    Each range is requested with If-Match on `etag` (when given): a blob replaced mid-read fails
-    with ResourceModifiedError instead of mixing two snapshots.
+    Each range is requested with If-Match on the partition's ETag (when known): a blob replaced
+    mid-read fails with ResourceModifiedError instead of mixing two snapshots.
     """
     loop = asyncio.get_running_loop()
     chunks: asyncio.Queue[bytes | _End] = asyncio.Queue(maxsize=QUEUE_CHUNKS)
-    client = container.get_blob_client(blob_name)
-    condition = MatchConditions.IfNotModified if etag else None
+    client = container.get_blob_client(partition.blob_name, snapshot=partition.snapshot)
+    conditions = if_match(partition.etag)
+    size = partition.size
 
     async def produce() -> None:
         try:
             offset = 0
             while offset < size:
                 length = min(CHUNK_BYTES, size - offset)
-                download = await client.download_blob(
-                    offset=offset, length=length, etag=etag or None, match_condition=condition
-                )
+                download = await client.download_blob(offset=offset, length=length, **conditions)
                 chunk = await download.readall()
                 if not chunk:
                     break

@@ -207,3 +207,54 @@ async def test_bytes_that_are_not_the_declared_encoding_fail_the_partition_clean
 
     assert name in caught.value.message
     assert_clean(caught.value)
+
+
+async def test_a_header_row_claimed_but_missing_names_the_partition_and_the_fix_without_the_row(
+    container: ContainerClient,
+) -> None:
+    name = f"{FOLDER}/Vip_1.csv"
+    await put(container, name, ROW)  # model.json says there is a header row: the first row is a customer's
+    await put_model(container, entity("Vip", ATTRS, [url(container, name)], csv_settings(header=True)))
+    snapshot = await find_snapshot(container, ROOT, "Vip")
+
+    with pytest.raises(SnapshotError) as caught:
+        await read_snapshot(container, snapshot, ["Email", "FirstName"])
+
+    message = caught.value.message
+    assert f"model.json says {name} has a header row, but its first row (row 1 of the file)" in message
+    assert "(CustomerId, Email, FirstName)" in message and "set columnHeaders to false" in message
+    assert_clean(caught.value)
+
+
+async def test_a_header_row_claimed_but_missing_in_utf16_names_the_fix_without_the_row(
+    container: ContainerClient,
+) -> None:
+    name = f"{FOLDER}/Vip_1.csv"
+    await put(container, name, ROW.encode("utf-16"))  # pyarrow reads the header itself in this encoding
+    await put_model(
+        container, entity("Vip", ATTRS, [url(container, name)], csv_settings(header=True, encoding="UTF-16"))
+    )
+    snapshot = await find_snapshot(container, ROOT, "Vip")
+
+    with pytest.raises(SnapshotError) as caught:
+        await read_snapshot(container, snapshot, ["Email"])
+
+    assert "set columnHeaders to false" in caught.value.message and name in caught.value.message
+    assert_clean(caught.value)
+
+
+async def test_columns_taken_from_a_first_row_are_never_listed(container: ContainerClient) -> None:
+    # No model.json, and a first row that passes for column names: it may be a customer's (an email without '@').
+    await put(container, f"{FOLDER}/Vip_1.csv", "Cust-1,pat.secret.example.com,Pat\n")
+    await put(container, f"{FOLDER}/Vip_2.csv", ROW)
+    snapshot = await find_snapshot(container, ROOT, "Vip")
+
+    with pytest.raises(SnapshotError) as mapping:
+        await read_snapshot(container, snapshot, ["Email"])
+    with pytest.raises(SnapshotError) as second:
+        await read_snapshot(container, snapshot, ["Pat"])
+
+    assert "has no attribute 'Email'" in mapping.value.message and "Pat" not in mapping.value.message
+    assert "pat.secret" not in mapping.value.message and "Cust-1" not in mapping.value.message
+    assert "Vip_2.csv has no column 'Pat'" in second.value.message
+    assert_clean(second.value)

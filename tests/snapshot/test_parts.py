@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
 from azure.core.exceptions import (
@@ -22,8 +21,9 @@ from shared.snapshot import CsvFormat, ParquetFormat, Partition, SegmentSnapshot
 from shared.snapshot.cdm import parse_model
 from shared.snapshot.csv_reader import _data_row
 from shared.snapshot.folders import matches_attributes, natural_key, plausible_header
-from shared.snapshot.locations import blob_name_for
+from shared.snapshot.locations import BlobLocation, blob_location
 from shared.snapshot.storage import storage_errors
+from tests.snapshot.support import FakeBlob, FakeContainer
 
 
 def test_model_json_defaults_follow_the_cdm_documentation() -> None:
@@ -71,10 +71,41 @@ def test_model_json_defaults_follow_the_cdm_documentation() -> None:
         ("http://azurite:10000/acct/cont/a/b.csv", "a/b.csv"),
         ("Seg/2026/01/01/0000/Seg_1.csv", "root/x/Seg/2026/01/01/0000/Seg_1.csv"),
         ("root/x/Seg/Seg_1.csv", "root/x/Seg/Seg_1.csv"),
+        ("https://acct.blob.core.windows.net/cont/a/b.csv?sv=2024&sig=abc", "a/b.csv"),
     ],
 )
 def test_partition_locations_map_to_blob_names(location: str, blob: str) -> None:
-    assert blob_name_for(location, account="acct", container="cont", root="root/x", where="p") == blob
+    found = blob_location(location, account="acct", container="cont", root="root/x", where="p")
+    assert found == BlobLocation(blob)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://acct.blob.core.windows.net/cont/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "https://acct.blob.core.windows.net/cont/a/b.csv?sv=2024&snapshot=2026-03-01T09%3A30%3A00.1234567Z&sig=x",
+        "abfss://cont@acct.dfs.core.windows.net/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "http://127.0.0.1:10000/acct/cont/a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+        "a/b.csv?snapshot=2026-03-01T09:30:00.1234567Z",
+    ],
+)
+def test_a_snapshot_query_names_the_blob_snapshot(location: str) -> None:
+    found = blob_location(location, account="acct", container="cont", root="", where="p")
+    assert found == BlobLocation("a/b.csv", "2026-03-01T09:30:00.1234567Z")
+
+
+@pytest.mark.parametrize("query", ["snapshot=yesterday", "snapshot=", "snapshot=a&snapshot=b"])
+def test_a_malformed_snapshot_query_is_refused_without_repeating_the_query(query: str) -> None:
+    location = f"https://acct.blob.core.windows.net/cont/a/b.csv?sig=SECRETSIG&{query}"
+    with pytest.raises(SnapshotError, match="snapshot= parameter is not one blob snapshot time") as info:
+        blob_location(location, account="acct", container="cont", root="", where="p")
+    assert "SECRETSIG" not in info.value.message
+
+
+def test_a_refused_location_is_shown_without_its_query() -> None:
+    with pytest.raises(SnapshotError, match="is not a Blob Storage") as info:
+        blob_location("https://example.com/cont/a.csv?sig=SECRETSIG", account="acct", container="c", root="", where="p")
+    assert "SECRETSIG" not in info.value.message
 
 
 @pytest.mark.parametrize(
@@ -89,7 +120,7 @@ def test_partition_locations_map_to_blob_names(location: str, blob: str) -> None
 )
 def test_locations_elsewhere_are_refused(location: str) -> None:
     with pytest.raises(SnapshotError):
-        blob_name_for(location, account="acct", container="cont", root="r", where="p")
+        blob_location(location, account="acct", container="cont", root="r", where="p")
 
 
 def _http_error(status: int) -> HttpResponseError:
@@ -137,41 +168,6 @@ def test_natural_order_and_header_rules() -> None:
 )
 def test_readable_rows_are_numbered_around_the_ragged_ones(good_index: int, ragged: list[int], row: int) -> None:
     assert _data_row(good_index, ragged) == row
-
-
-class FakeDownload:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    async def readall(self) -> bytes:
-        return self.data
-
-
-class FakeBlob:
-    """Serves ranges of `data`; range number `fail_at` raises `error`, or waits forever when error is None."""
-
-    def __init__(self, data: bytes, fail_at: int, error: BaseException | None, served: asyncio.Event) -> None:
-        self.data, self.fail_at, self.error, self.served, self.calls = data, fail_at, error, served, 0
-
-    async def download_blob(self, *, offset: int, length: int, **_: Any) -> FakeDownload:
-        self.calls += 1
-        if self.calls == self.fail_at:
-            self.served.set()
-            if self.error is None:
-                await asyncio.Event().wait()
-            raise self.error  # type: ignore[misc]
-        return FakeDownload(self.data[offset : offset + length])
-
-
-class FakeContainer:
-    container_name = "cont"
-    account_name = "acct"
-
-    def __init__(self, blob: FakeBlob) -> None:
-        self.blob = blob
-
-    def get_blob_client(self, name: str) -> FakeBlob:
-        return self.blob
 
 
 def _snapshot(size: int) -> SegmentSnapshot:
