@@ -38,6 +38,8 @@ class LocalApi:
         who = self.principal if principal is ... else principal
         headers = {"X-MS-CLIENT-PRINCIPAL": str(who)} if who else {}
         data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         async with self.http.request(method, self.base_url + path, data=data, headers=headers) as response:
             text = await response.text()
         try:

@@ -98,6 +98,11 @@ class PayloadTooLarge(ExportError):
     status = 413
 
 
+class UnsupportedMediaType(ExportError):
+    code = "unsupported_media_type"
+    status = 415
+
+
 class CorruptDocument(ExportError):
     """A stored document cannot be parsed.  It affects only itself."""
 
@@ -152,4 +157,5 @@ __all__ = [
     "SecretNotFound",
     "SnapshotError",
     "Unauthenticated",
+    "UnsupportedMediaType",
 ]

@@ -18,6 +18,8 @@ ANONYMOUS = Principal(id="", name="anonymous", roles=frozenset())
 async def handle(services: Services, route: Route, request: ApiRequest, operation: Operation) -> ApiResult:
     """Run `operation` for an authorised caller.  Raises ExportError subclasses for every 4xx."""
     request.check_size()
+    if route.request is not None:
+        request.check_media_type()
     principal = authorize(route, request.headers, services.settings) if route.roles else ANONYMOUS
     return await operation(services, Call(request, principal))
 

@@ -111,6 +111,11 @@ async def check_segments(services: Services, request: ExportRequest) -> tuple[li
 
 
 def _missing(snapshot: SegmentSnapshot, attribute: str) -> str:
+    if snapshot.attributes_from == "header row":  # without model.json the names are a file's first row: not listed
+        return (
+            f"segment {snapshot.entity!r} has no attribute {attribute!r} (its attributes come from the first row of "
+            "its partitions, because model.json does not describe it)"
+        )
     names = list(snapshot.attributes[:MAX_LISTED_ATTRIBUTES])
     more = len(snapshot.attributes) - len(names)
     listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")

@@ -27,6 +27,7 @@ ERROR_TEXT: Final = {
     409: "Conflicts with the current state (a run in flight, exports still using a connection, a finished run)",
     412: "If-Match / If-None-Match did not hold: the document changed (or exists) since it was read",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB",
+    415: "The body was sent as another media type than application/json",
     500: "Unexpected error: no details; error.correlationId finds it in the logs",
     502: "ActiveCampaign refused the request (e.g. the connection's stored key no longer works)",
     503: "ActiveCampaign or storage could not be reached; try again (Retry-After when known)",
@@ -149,9 +150,14 @@ def _responses(route: Route, refs: Modes) -> dict[str, Any]:
         if headers and code != 204:
             answer["headers"] = headers
         responses[str(code)] = answer
-    for code in sorted({*route.errors, 500}):
+    for code in sorted({*route.errors, *_always(route)}):
         responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
     return responses
+
+
+def _always(route: Route) -> set[int]:
+    """What any call of the route may get: the size limit (every request), the media type (bodies), 500."""
+    return {413, 500, *((415,) if route.request is not None else ())}
 
 
 def _content(route: Route, refs: Modes) -> dict[str, Any]:

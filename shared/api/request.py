@@ -1,8 +1,12 @@
 """A request as the service layer sees it (no Functions types), and the parsing helpers.
 
-Every failure is a 4xx that names what to fix: a body that is too large (413), not JSON,
-not an object, or that fails the model (400 naming each field); a URL name that is not
-URL-safe (400 naming the parameter); a query value out of range (400 naming it).
+Every failure is a 4xx that names what to fix: a body that is too large (413), sent as another
+media type than JSON (415), not JSON, not an object, or that fails the model (400 naming each
+field); a URL name that is not URL-safe (400 naming the parameter); a query value that is not a
+whole number in range, or is empty (400 naming it).
+
+Bodies are validated strictly, as the OpenAPI document says: `0` is not `false`, `"1"` is not a
+number, and NaN and Infinity are refused where a number is wanted (shared/models/base.py).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Final, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from shared.api.route import QueryParam
-from shared.errors import ErrorDetail, InvalidInput, PayloadTooLarge
+from shared.errors import ErrorDetail, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shared.models import PrincipalRecord, invalid_input, validate_name
 from shared.security import Principal
 
@@ -51,6 +55,12 @@ class ApiRequest:
             headers={k.lower(): v for k, v in (headers or {}).items()},
             body=body,
         )
+
+    def check_media_type(self) -> None:
+        """A body sent as another media type than JSON is 415 (no Content-Type is taken as JSON)."""
+        declared = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if self.body.strip() and declared and not (declared == "application/json" or declared.endswith("+json")):
+            raise UnsupportedMediaType(f"send the body as application/json, not {declared[:60]}")
 
     def check_size(self, limit: int = MAX_BODY_BYTES) -> None:
         declared = self.headers.get("content-length", "").strip()
@@ -98,17 +108,17 @@ def parse_body(raw: bytes, model: type[M], *, required: bool = True) -> M:
     if not isinstance(data, dict):
         raise InvalidInput.for_field(BODY, f"must be a JSON object, not {_json_type(data)}")
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise invalid_input(exc) from None
 
 
 def parse_query_int(query: Mapping[str, str], param: QueryParam) -> int:
-    raw = query.get(param.name, "").strip()
-    if not raw:
+    if param.name not in query:
         return param.default
+    raw = query[param.name].strip()
     rule = f"must be a whole number from {param.minimum} to {param.maximum}"
-    if not raw.isdigit() or not param.minimum <= int(raw) <= param.maximum:
+    if not raw.isascii() or not raw.isdigit() or not param.minimum <= int(raw) <= param.maximum:
         raise InvalidInput(f"{param.name}: {rule}", details=[ErrorDetail(param.name, rule)])
     return int(raw)
 

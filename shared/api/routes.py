@@ -114,7 +114,7 @@ CONNECTION_DELETE = Route(
     ADMINS,
     "Delete a connection and its stored key; refused (409) while exports use it",
     (204,),
-    errors=(400, *READ_ERRORS, 404, 409, 412),
+    errors=(400, *READ_ERRORS, 404, 409, 412, 503),
     conditional=True,
 )
 EXPORTS_LIST = Route(
@@ -186,7 +186,7 @@ RUNS_LIST = Route(
     "The export's newest runs, newest first (a deleted export's runs are under /retired-exports, for admins)",
     (200,),
     response=(RunList,),
-    errors=(400, *READ_ERRORS),
+    errors=(400, *READ_ERRORS, 404),
     query=(QueryParam("limit", "How many runs to return", 1, MAX_RUN_LIST_LIMIT, DEFAULT_RUN_LIST_LIMIT),),
 )
 RUN_GET = Route(

@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from shared.errors import ErrorDetail, InvalidInput
@@ -16,14 +16,26 @@ NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 NAME_RULE: Final = "1-63 characters: letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 
+# Text a request may carry: no leading or trailing whitespace (the OpenAPI document says so, and the code
+# enforces exactly that rather than trimming silently).
+TRIMMED: Final = r"^\S(?:[\s\S]*\S)?$"
+# The characters an HTTP header value may carry (visible ASCII): what an API key can be.
+HEADER_SAFE: Final = r"^[!-~]+$"
+
+
+def text(max_length: int, *, description: str | None = None) -> Any:
+    """A request's text field: 1..max_length characters, no surrounding whitespace."""
+    return Field(min_length=1, max_length=max_length, pattern=TRIMMED, description=description)
+
+
 class ApiModel(BaseModel):
-    """A request/response/document model: camelCase on the wire, unknown fields refused."""
+    """A request/response/document model: camelCase on the wire, unknown fields refused, numbers finite."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
-        str_strip_whitespace=True,
+        allow_inf_nan=False,
         validate_assignment=False,
         frozen=False,
     )
@@ -41,7 +53,11 @@ def check_name(value: str) -> str:
     return value
 
 
-ResourceName = Annotated[str, AfterValidator(check_name)]
+ResourceName = Annotated[
+    str,
+    AfterValidator(check_name),
+    Field(json_schema_extra={"pattern": NAME_PATTERN.pattern, "minLength": 1, "maxLength": 63}),
+]
 
 
 def validate_name(value: str, field: str = "name") -> str:
@@ -82,7 +98,9 @@ def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInput:
 
 
 __all__ = [
+    "HEADER_SAFE",
     "NAME_RULE",
+    "TRIMMED",
     "ApiModel",
     "Document",
     "ResourceName",
@@ -90,5 +108,6 @@ __all__ = [
     "invalid_input",
     "legacy_id",
     "new_id",
+    "text",
     "validate_name",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from shared.models.base import ApiModel, Document, ResourceName, legacy_id
+from shared.models.base import HEADER_SAFE, ApiModel, Document, ResourceName, legacy_id, text
 
 CONNECTION_SCHEMA_VERSION = 2
 CONNECTION_ID_PREFIX = "c"
@@ -22,14 +23,27 @@ class UsableBy(StrEnum):
 class ConnectionRequest(ApiModel):
     """The body of PUT /connections/{name}."""
 
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: str = text(100)
     hostname: str = Field(min_length=1, max_length=300, description="REST endpoint hostname; a pasted URL is accepted")
-    api_key: SecretStr = Field(min_length=1, max_length=200, description="Never returned by the API")
+    api_key: SecretStr = Field(
+        min_length=1,
+        max_length=200,
+        description="Never returned by the API; visible ASCII characters only (it travels in an HTTP header)",
+        json_schema_extra={"pattern": HEADER_SAFE},
+    )
     usable_by: UsableBy = UsableBy.ADMINS
     consent: bool = Field(
         description="Must be true: data leaves the Azure compliance boundary and the customer is responsible "
-        "for ActiveCampaign's obligations"
+        "for ActiveCampaign's obligations",
+        json_schema_extra={"const": True},
     )
+
+    @field_validator("api_key")
+    @classmethod
+    def _header_safe(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(HEADER_SAFE, value.get_secret_value()):
+            raise ValueError("may only contain visible ASCII characters (no spaces or line breaks)")
+        return value
 
     @field_validator("consent")
     @classmethod

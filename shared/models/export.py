@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from croniter import croniter
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from shared.models.base import ApiModel, Document, ResourceName, legacy_id
+from shared.models.base import TRIMMED, ApiModel, Document, ResourceName, legacy_id, text
 from shared.models.connection import PrincipalRecord
 
 EXPORT_SCHEMA_VERSION = 2
@@ -17,6 +18,7 @@ EXPORT_ID_PREFIX = "e"
 MAX_SEGMENTS = 20
 MAX_TAGS = 20
 MAX_CUSTOM_FIELDS = 50
+MAX_ID = 2_147_483_647  # ActiveCampaign ids are 32-bit
 
 
 class SyncMode(StrEnum):
@@ -30,17 +32,15 @@ class LeaverAction(StrEnum):
 
 
 class CustomFieldMapping(ApiModel):
-    attribute: str = Field(min_length=1, max_length=200, description="Segment attribute (column) name")
-    field: str = Field(
-        min_length=1, max_length=200, description="ActiveCampaign custom field: its numeric id or its title"
-    )
+    attribute: str = text(200, description="Segment attribute (column) name")
+    field: str = text(200, description="ActiveCampaign custom field: its numeric id or its title")
 
 
 class AttributeMapping(ApiModel):
-    email: str = Field(min_length=1, max_length=200, description="Attribute holding the email (required)")
-    first_name: str | None = Field(default=None, min_length=1, max_length=200)
-    last_name: str | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str = text(200, description="Attribute holding the email (required)")
+    first_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TRIMMED)
+    last_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TRIMMED)
+    phone: str | None = Field(default=None, min_length=1, max_length=200, pattern=TRIMMED)
     custom_fields: list[CustomFieldMapping] = Field(default_factory=list, max_length=MAX_CUSTOM_FIELDS)
 
     def attributes(self) -> list[str]:
@@ -56,11 +56,22 @@ class AttributeMapping(ApiModel):
         return self
 
 
+SCHEDULE_SHAPE: Final = r"^(?:refresh|manual|\S+ \S+ \S+ \S+ \S+)$"
+# Segment and folder names become blob paths: no '/', '\\' or control characters, no surrounding spaces.
+SEGMENT_NAME: Final = r"^[^/\\\s\u0000-\u001f\u007f](?:[^/\\\u0000-\u001f\u007f]*[^/\\\s\u0000-\u001f\u007f])?$"
+_C: Final = r"\\\u0000-\u001f\u007f"  # never in a folder name
+_ROOT_PART: Final = rf"(?:[^/.{_C}][^/{_C}]*|\.|\.[^/.{_C}][^/{_C}]*|\.\.[^/{_C}]+)?"
+SNAPSHOT_ROOT_SHAPE: Final = rf"^{_ROOT_PART}(?:/{_ROOT_PART})*$"  # folders separated by '/', none of them '..'
+Segment = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": 256, "pattern": SEGMENT_NAME})]
+Tag = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": TRIMMED})]
+Folder = Annotated[str, Field(max_length=1024, json_schema_extra={"pattern": SNAPSHOT_ROOT_SHAPE})]
+
+
 def check_schedule(value: str) -> str:
     """`refresh` (run when a new snapshot lands), `manual`, or a 5-field cron expression in UTC."""
     if value in ("refresh", "manual"):
         return value
-    if len(value.split()) == 5 and croniter.is_valid(value):
+    if re.fullmatch(SCHEDULE_SHAPE, value) and croniter.is_valid(value):
         return value
     raise ValueError("must be 'refresh', 'manual' or a 5-field cron expression (UTC), e.g. '0 6 * * *'")
 
@@ -69,18 +80,27 @@ class ExportRequest(ApiModel):
     """The body of PUT /exports/{name}."""
 
     connection: ResourceName
-    list_id: int = Field(gt=0, description="The ActiveCampaign list id; checked to exist")
-    segments: list[str] = Field(min_length=1, max_length=MAX_SEGMENTS, description="Segment (entity) names")
+    list_id: int = Field(gt=0, le=MAX_ID, description="The ActiveCampaign list id; checked to exist")
+    segments: list[Segment] = Field(
+        min_length=1,
+        max_length=MAX_SEGMENTS,
+        description="Segment (entity) names, each once (names that differ only in case are the same segment)",
+    )
     mapping: AttributeMapping
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="Added to every contact sent")
-    schedule: str = Field(default="refresh", description="'refresh', 'manual' or a cron expression (UTC)")
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description="Added to every contact sent (repeats are dropped)"
+    )
+    schedule: str = Field(
+        default="refresh",
+        description="'refresh', 'manual' or a 5-field cron expression (UTC), checked to be valid",
+        json_schema_extra={"pattern": SCHEDULE_SHAPE},
+    )
     sync_mode: SyncMode = SyncMode.UPSERT
     leaver_action: LeaverAction = LeaverAction.UNSUBSCRIBE
     max_removal_percent: float = Field(default=10.0, ge=0, le=100, description="Mass-removal guard (mirror mode)")
     exclude_automations: bool = False
-    snapshot_root: str | None = Field(
+    snapshot_root: Folder | None = Field(
         default=None,
-        max_length=1024,
         description="Overrides SNAPSHOT_ROOT; Contributors may name only folders inside SNAPSHOT_ALLOWED_ROOTS",
     )
     enabled: bool = True
@@ -88,35 +108,35 @@ class ExportRequest(ApiModel):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        return check_schedule(value.strip())
+        return check_schedule(value)
 
     @field_validator("segments")
     @classmethod
     def _segments(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in value]
-        if any(not v or len(v) > 256 or "/" in v for v in cleaned):
-            raise ValueError("each segment must be a non-empty entity name without '/' (at most 256 characters)")
-        if len({v.lower() for v in cleaned}) != len(cleaned):
+        if any(len(v) > 256 or not re.fullmatch(SEGMENT_NAME, v) for v in value):
+            raise ValueError(
+                "each segment must be an entity name without '/', '\\', control characters or surrounding spaces "
+                "(at most 256 characters)"
+            )
+        if len({v.lower() for v in value}) != len(value):
             raise ValueError("segments must not repeat")
-        return cleaned
+        return value
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in value]
-        if any(not v or len(v) > 100 for v in cleaned):
-            raise ValueError("each tag must be 1-100 characters")
-        return list(dict.fromkeys(cleaned))
+        if any(len(v) > 100 or not re.fullmatch(TRIMMED, v) for v in value):
+            raise ValueError("each tag must be 1-100 characters without surrounding spaces")
+        return list(dict.fromkeys(value))
 
     @field_validator("snapshot_root")
     @classmethod
     def _root(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        cleaned = value.strip().strip("/")
-        if ".." in cleaned.split("/"):
-            raise ValueError("must not contain '..'")
-        return cleaned or None
+        if not re.fullmatch(SNAPSHOT_ROOT_SHAPE, value):
+            raise ValueError("must be folders separated by '/', without '..', '\\' or control characters")
+        return value.strip("/") or None
 
 
 class Export(ExportRequest, Document):

