@@ -4,9 +4,11 @@ import azure.functions as func
 
 from functions import (
     http_connections,
+    http_console,
     http_exports,
     http_openapi,
     http_runs,
+    http_sources,
     queue_finalize,
     queue_planner,
     queue_poison,
@@ -21,6 +23,8 @@ app.register_blueprint(http_openapi.bp)
 app.register_blueprint(http_connections.bp)
 app.register_blueprint(http_exports.bp)
 app.register_blueprint(http_runs.bp)
+app.register_blueprint(http_sources.bp)
+app.register_blueprint(http_console.bp)
 app.register_blueprint(timer_refresh.bp)
 app.register_blueprint(queue_planner.bp)
 app.register_blueprint(queue_shards.bp)

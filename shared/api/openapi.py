@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel
@@ -27,6 +29,7 @@ ERROR_TEXT: Final = {
     409: "Conflicts with the current state (a run in flight, exports still using a connection, a finished run)",
     412: "If-Match / If-None-Match did not hold: the document changed (or exists) since it was read",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB",
+    422: "A segment snapshot's model.json cannot be read: the message says what to fix",
     500: "Unexpected error: no details; error.correlationId finds it in the logs",
     502: "ActiveCampaign refused the request (e.g. the connection's stored key no longer works)",
     503: "ActiveCampaign or storage could not be reached; try again (Retry-After when known)",
@@ -128,6 +131,17 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         params.append(
             {"name": query.name, "in": "query", "required": False, "description": query.description, "schema": schema}
         )
+    for text_query in route.text_query:
+        text_schema = {"type": "string", "maxLength": text_query.max_length}
+        params.append(
+            {
+                "name": text_query.name,
+                "in": "query",
+                "required": False,
+                "description": text_query.description,
+                "schema": text_schema,
+            }
+        )
     if route.conditional:
         for header, text in (
             ("If-Match", "Act only if the document's ETag is one of these (or '*': it exists)"),
@@ -182,4 +196,17 @@ def _path_names(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
-__all__ = ["get_openapi", "openapi_document"]
+def main(argv: list[str]) -> int:
+    """`python -m shared.api.openapi OUT.json`: write the document without a server (the console's build
+    generates its TypeScript types from it)."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m shared.api.openapi OUT.json\n")
+        return 2
+    Path(argv[0]).write_text(json.dumps(openapi_document(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+__all__ = ["get_openapi", "main", "openapi_document"]
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

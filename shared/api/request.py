@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.api.route import QueryParam
+from shared.api.route import QueryParam, TextQueryParam
 from shared.errors import ErrorDetail, InvalidInput, PayloadTooLarge
 from shared.models import PrincipalRecord, invalid_input, validate_name
 from shared.security import Principal
@@ -79,6 +79,13 @@ class Call:
 
     def query_int(self, param: QueryParam) -> int:
         return parse_query_int(self.request.query, param)
+
+    def query_text(self, param: TextQueryParam) -> str:
+        """The stripped value ('' when absent); 400 naming the parameter when it is too long."""
+        raw = self.request.query.get(param.name, "").strip()
+        if len(raw) > param.max_length:
+            raise InvalidInput.for_field(param.name, f"must be at most {param.max_length} characters")
+        return raw
 
 
 def parse_body(raw: bytes, model: type[M], *, required: bool = True) -> M:

@@ -29,6 +29,13 @@ class QueryParam:
 
 
 @dataclass(frozen=True)
+class TextQueryParam:
+    name: str
+    description: str
+    max_length: int
+
+
+@dataclass(frozen=True)
 class Route:
     """One operation: what it is, who may call it, and what goes in and out."""
 
@@ -44,6 +51,7 @@ class Route:
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
     query: tuple[QueryParam, ...] = ()
+    text_query: tuple[TextQueryParam, ...] = ()
     conditional: bool = False  # honours If-Match / If-None-Match
     etag: bool = False  # answers with the document's ETag
     location: bool = False  # answers with a Location header
@@ -68,4 +76,5 @@ __all__ = [
     "PUBLIC",
     "QueryParam",
     "Route",
+    "TextQueryParam",
 ]

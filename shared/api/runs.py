@@ -8,7 +8,8 @@ from shared.api.result import ApiResult
 from shared.api.routes import RUN_GET, RUNS_LIST
 from shared.api.schemas import RunList
 from shared.errors import NotFound
-from shared.models import RunOptions, RunView
+from shared.models import Run, RunOptions, RunView
+from shared.pipeline.progress import time_left_s
 from shared.pipeline.runs import cancel_run, get_run, list_runs, open_report, start_run
 from shared.services import Services
 
@@ -30,12 +31,17 @@ async def list_export_runs(services: Services, call: Call) -> ApiResult:
     name = call.name()
     limit = call.query_int(RUNS_LIST.query[0])
     runs = await list_runs(services, name, limit=limit)
-    return ApiResult(200, RunList(items=[RunView.of(r) for r in runs]))
+    return ApiResult(200, RunList(items=[live_view(services, r) for r in runs]))
 
 
 async def get_export_run(services: Services, call: Call) -> ApiResult:
     run = await get_run(services, call.name(), call.name(RUN_ID))
-    return ApiResult(200, RunView.of(run))
+    return ApiResult(200, live_view(services, run))
+
+
+def live_view(services: Services, run: Run) -> RunView:
+    """The run's view with the time its remaining shards take at the account's ceiling (the console's live view)."""
+    return RunView.of(run).model_copy(update={"time_left_s": time_left_s(run, services.settings.ac)})
 
 
 async def cancel_export_run(services: Services, call: Call) -> ApiResult:

@@ -3,6 +3,7 @@
 from shared.models.base import ApiModel, Document, ResourceName, invalid_input, validate_name
 from shared.models.connection import (
     Connection,
+    ConnectionCheckRequest,
     ConnectionRequest,
     ConnectionSummary,
     ConnectionView,
@@ -25,6 +26,7 @@ from shared.models.run import (
     RunCounts,
     RunError,
     RunOptions,
+    RunSample,
     RunStatus,
     RunTimings,
     RunView,
@@ -37,6 +39,7 @@ __all__ = [
     "ApiModel",
     "AttributeMapping",
     "Connection",
+    "ConnectionCheckRequest",
     "ConnectionRequest",
     "ConnectionSummary",
     "ConnectionView",
@@ -53,6 +56,7 @@ __all__ = [
     "RunCounts",
     "RunError",
     "RunOptions",
+    "RunSample",
     "RunStatus",
     "RunTimings",
     "RunView",

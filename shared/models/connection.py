@@ -18,12 +18,17 @@ class UsableBy(StrEnum):
     ADMINS_AND_CONTRIBUTORS = "admins-and-contributors"
 
 
-class ConnectionRequest(ApiModel):
+class ConnectionCheckRequest(ApiModel):
+    """The body of POST /verify-connection (the console's Connect): what is checked with ActiveCampaign."""
+
+    hostname: str = Field(min_length=1, max_length=300, description="REST endpoint hostname; a pasted URL is accepted")
+    api_key: SecretStr = Field(min_length=1, max_length=200, description="Never returned by the API")
+
+
+class ConnectionRequest(ConnectionCheckRequest):
     """The body of PUT /connections/{name}."""
 
     display_name: str = Field(min_length=1, max_length=100)
-    hostname: str = Field(min_length=1, max_length=300, description="REST endpoint hostname; a pasted URL is accepted")
-    api_key: SecretStr = Field(min_length=1, max_length=200, description="Never returned by the API")
     usable_by: UsableBy = UsableBy.ADMINS
     consent: bool = Field(
         description="Must be true: data leaves the Azure compliance boundary and the customer is responsible "
@@ -93,6 +98,7 @@ class ConnectionSummary(ApiModel):
 __all__ = [
     "CONNECTION_SCHEMA_VERSION",
     "Connection",
+    "ConnectionCheckRequest",
     "ConnectionRequest",
     "ConnectionSummary",
     "ConnectionView",
