@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
-from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel
@@ -196,17 +194,4 @@ def _path_names(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
-def main(argv: list[str]) -> int:
-    """`python -m shared.api.openapi OUT.json`: write the document without a server (the console's build
-    generates its TypeScript types from it)."""
-    if len(argv) != 1:
-        sys.stderr.write("usage: python -m shared.api.openapi OUT.json\n")
-        return 2
-    Path(argv[0]).write_text(json.dumps(openapi_document(), indent=2) + "\n", encoding="utf-8")
-    return 0
-
-
-__all__ = ["get_openapi", "main", "openapi_document"]
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+__all__ = ["get_openapi", "openapi_document"]
