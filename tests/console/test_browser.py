@@ -49,7 +49,8 @@ WAIT_MS: Final = 30_000
 BAD_IMPACTS: Final = ("serious", "critical")
 # Fluent's focus management (Tabster) puts aria-hidden focus sentinels (<i tabindex=0 data-tabster-dummy>) around
 # focus groups; they forward focus at once and are the only thing axe's aria-hidden-focus rule would flag.
-AXE_CONTEXT: Final = '{exclude: ["[data-tabster-dummy]"]}'
+AXE_RUN: Final = """async () => (await axe.run({exclude: ["[data-tabster-dummy]"]}, {resultTypes: ["violations"]}))
+    .violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))"""
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -107,10 +108,7 @@ class Console:
         """axe-core on the page as it is: no serious or critical violation; optionally a screenshot."""
         await self.page.wait_for_load_state("networkidle")
         await self.page.add_script_tag(path=str(AXE))
-        violations: list[dict[str, Any]] = await self.page.evaluate(
-            """async () => (await axe.run(AXE_CONTEXT, {resultTypes: ["violations"]})).violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))""".replace("AXE_CONTEXT", AXE_CONTEXT)
-        )
+        violations: list[dict[str, Any]] = await self.page.evaluate(AXE_RUN)
         bad = [v for v in violations if v["impact"] in BAD_IMPACTS]
         assert bad == [], f"axe on {name}: {bad}"
         self.checked.append(name)
