@@ -140,7 +140,7 @@ async def test_segments_and_their_attributes_come_from_model_json(
 ) -> None:
     await snapshots.container.upload_blob(
         "ci/export/model.json",
-        model_json(("VIPs", ["Email", "Tier"]), ("ActiveCustomers", ["Email", "FirstName", "Phone"])),
+        model_json(("VIPs", ["Tier", "Email"]), ("ActiveCustomers", ["Email", "Phone", "FirstName"])),
     )
 
     reply = await api.call("GET", SEGMENTS_LIST.path, as_=CONTRIBUTOR, query={ROOT_QUERY.name: "/ci/export/"})
@@ -149,8 +149,8 @@ async def test_segments_and_their_attributes_come_from_model_json(
     assert reply.json() == {
         "root": "ci/export",
         "items": [
-            {"name": "ActiveCustomers", "attributes": ["Email", "FirstName", "Phone"]},
-            {"name": "VIPs", "attributes": ["Email", "Tier"]},
+            {"name": "ActiveCustomers", "attributes": ["Email", "Phone", "FirstName"]},  # in column order
+            {"name": "VIPs", "attributes": ["Tier", "Email"]},
         ],
         "note": None,
     }
