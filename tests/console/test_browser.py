@@ -26,6 +26,7 @@ from local.azurite import REPO_ROOT, azurite
 from local.sample_data import SampleOptions
 from shared.services import close_services
 from tests.e2e.stack import Stack, start_stack
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -134,8 +135,14 @@ class Console:
         await self.context.close()
 
 
-async def sign_in(browser: Browser, stack: Stack, checked: list[str], name: str, role: str) -> Console:
-    """The local sign-in picker: the app allows it here (local development) and answers /api/me accordingly."""
+ROLES: Final = ("Admin", "Contributor", "Viewer")
+
+
+async def sign_in(
+    browser: Browser, stack: Stack, checked: list[str], name: str, role: str, *, keyboard: bool = False
+) -> Console:
+    """The local sign-in picker: the app allows it here (local development) and answers /api/me accordingly.
+    With `keyboard`, only keys are used: Tab to the name, the arrows in the role group, Enter on the button."""
     assert stack.host.http_url is not None
     context = await browser.new_context(
         viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True, locale="en-GB"
@@ -144,10 +151,22 @@ async def sign_in(browser: Browser, stack: Stack, checked: list[str], name: str,
     console = Console(context, page, f"{stack.host.http_url}/api/console", checked)
     await console.goto("/")
     await expect(page.get_by_role("heading", name="Sign in (local development)")).to_be_visible()
-    await textbox(page, "Name").fill(name)
-    await page.get_by_role("radio", name=role, exact=False).check()
     await console.check("sign-in", screenshot=role == "Admin")
-    await console.button("Sign in").click()
+    if keyboard:
+        await page.keyboard.press("Tab")
+        await expect(textbox(page, "Name")).to_be_focused()
+        await page.keyboard.type(name)
+        await page.keyboard.press("Tab")  # into the role group, on the checked role (Admin)
+        for _ in range(ROLES.index(role)):
+            await page.keyboard.press("ArrowDown")
+        await expect(page.get_by_role("radio", name=role, exact=False)).to_be_checked()
+        await page.keyboard.press("Tab")
+        await expect(console.button("Sign in")).to_be_focused()
+        await page.keyboard.press("Enter")
+    else:
+        await textbox(page, "Name").fill(name)
+        await page.get_by_role("radio", name=role, exact=False).check()
+        await console.button("Sign in").click()
     await expect(page.get_by_test_id("signed-in-as")).to_have_text(f"{name} ({role})")
     return console
 
@@ -213,11 +232,24 @@ async def test_the_journey_from_connection_to_report_and_what_a_viewer_sees(stac
     assert (export["listId"], export["segments"], export["tags"]) == (1, ["ActiveCustomers"], ["from-console"])
     assert (export["schedule"], export["createdBy"]["name"]) == ("manual", "carol")
 
-    # 3. runs it and watches it finish on the live page (it polls: no reload)
+    # 3. runs it and watches it on the live page (it polls: no reload): held mid-send by the emulator (bulk
+    # imports after the second hang), the run shows what it is doing and the time left; released, it finishes
     await carol.button("Run now").click()
     await carol.check("start-run")
+    stack.emulator.patch_config({"stall_bulk_after": 2})
     await carol.button("Start run").click()
     await expect(page.get_by_role("heading", name="Run of active-customers")).to_be_visible()
+
+    async def hanging() -> bool:
+        return bool((await stack.inspect("faults"))["stalled"])
+
+    await eventually(hanging, timeout=WAIT_MS / 1000)
+    await expect(page.get_by_test_id("run-status")).to_have_text("Sending")
+    await expect(page.get_by_test_id("time-left")).to_have_text(re.compile(r"^\d+(\.\d)? s$"))
+    await expect(carol.button("Cancel run")).to_be_visible()
+    await expect(carol.button("Download report")).to_have_count(0)
+    await carol.check("run-live", screenshot=True)
+    stack.emulator.patch_config({"stall_bulk_after": None})
     await expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=WAIT_MS)
     run_id = page.url.rsplit("/", 1)[-1]
     status, run = await stack.call("GET", f"/exports/active-customers/runs/{run_id}")
@@ -242,8 +274,9 @@ async def test_the_journey_from_connection_to_report_and_what_a_viewer_sees(stac
     await expect(page.get_by_role("table", name="Exports")).to_contain_text("Succeeded")
     await carol.check("exports", screenshot=True)
 
-    # 5. a viewer sees the export and the run, and no button that would only get a 403
-    victor = await sign_in(browser, stack, checked, "victor", "Viewer")
+    # 5. a viewer (signed in with the keyboard alone) sees the export and the run, and no button that would only
+    # get a 403
+    victor = await sign_in(browser, stack, checked, "victor", "Viewer", keyboard=True)
     page = victor.page
     await expect(page.get_by_role("table", name="Exports")).to_contain_text("Succeeded")
     await expect(page.get_by_role("tab", name="Connections")).to_have_count(0)

@@ -149,6 +149,7 @@ function RunBody({ run }: { run: RunView }) {
         <Tile label="Retries" value={count(run.retries)} />
         <Tile
           label="Time left at the account's ceiling"
+          testId="time-left"
           value={live ? (run.timeLeftS === null || run.timeLeftS === undefined ? "after planning" : duration(run.timeLeftS)) : "—"}
         />
         <Tile label="Waited for the account's lane" value={duration(run.laneWaitS)} />
@@ -224,12 +225,12 @@ function RunBody({ run }: { run: RunView }) {
   );
 }
 
-function Tile({ label, value }: { label: string; value: string }) {
+function Tile({ label, value, testId }: { label: string; value: string; testId?: string }) {
   const styles = useStyles();
   return (
     <div className={styles.tile}>
       <Text size={200}>{label}</Text>
-      <Text size={500} weight="semibold">
+      <Text size={500} weight="semibold" data-testid={testId}>
         {value}
       </Text>
     </div>
