@@ -17,15 +17,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from local.azurite import REPO_ROOT, azurite
 from local.sample_data import SampleOptions
-from shared.services import close_services
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, running_stack
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -57,21 +55,9 @@ AXE_RUN: Final = """async () => (await axe.run({exclude: ["[data-tabster-dummy]"
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     assert DIST.is_file(), "the console is not built: run `make console` (make test does)"
-    server = azurite().start()
-    emulator = host = None
-    try:
-        emulator, host, settings = await start_stack(server, tmp_path_factory.mktemp("console"))
-        async with aiohttp.ClientSession() as http:
-            live = Stack(server, emulator, settings, host, http)
-            await live.write_sample(SampleOptions(profiles=PROFILES, partitions=2))
-            yield live
-    finally:
-        if host is not None:
-            await host.stop()
-        await close_services()
-        if emulator is not None:
-            await emulator.stop()
-        server.stop()
+    async with running_stack(azurite().start(), tmp_path_factory.mktemp("console")) as live:
+        await live.write_sample(SampleOptions(profiles=PROFILES, partitions=2))
+        yield live
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -1,11 +1,5 @@
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Table,
   TableBody,
   TableCell,
@@ -19,6 +13,7 @@ import { useState } from "react";
 import { useNavigate } from "react-router";
 import { api, unwrap, type ConnectionView } from "../api/client";
 import { useAccess } from "../auth";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBar, Loading, PageHeader } from "../components/common";
 import { when } from "../format";
 import { useConnections } from "../queries";
@@ -115,25 +110,19 @@ function DeleteConnection({ name, onDone }: { name: string; onDone: () => void }
     },
   });
   return (
-    <Dialog open onOpenChange={(_, data) => (data.open ? null : onDone())}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Delete connection {name}?</DialogTitle>
-          <DialogContent>
-            <Text as="p">
-              Its API key is removed from the key store. A connection that exports still use cannot be deleted: move
-              or delete those exports first.
-            </Text>
-            <ErrorBar error={remove.error} />
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={onDone}>Keep it</Button>
-            <Button appearance="primary" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Delete
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <ConfirmDialog
+      title={`Delete connection ${name}?`}
+      confirm="Delete"
+      dismiss="Keep it"
+      onConfirm={() => remove.mutate()}
+      onDismiss={onDone}
+      pending={remove.isPending}
+      error={remove.error}
+    >
+      <Text as="p">
+        Its API key is removed from the key store. A connection that exports still use cannot be deleted: move or
+        delete those exports first.
+      </Text>
+    </ConfirmDialog>
   );
 }

@@ -1,12 +1,6 @@
 import {
   Button,
   Checkbox,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   MessageBar,
   MessageBarBody,
   Table,
@@ -26,6 +20,7 @@ import { useLocation, useNavigate, useParams } from "react-router";
 import { api, unwrap, type ExportView, type RunView } from "../api/client";
 import { useAccess } from "../auth";
 import { AppLink } from "../components/AppLink";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBar, Loading, PageHeader, StatusBadge } from "../components/common";
 import { count, duration, scheduleText, when } from "../format";
 import { isLive, useExport, useRuns, useUsableConnectionNames } from "../queries";
@@ -185,27 +180,21 @@ function StartRun({ name, onDone }: { name: string; onDone: () => void }) {
   const toggle = (key: keyof typeof options) => (_: unknown, data: { checked: boolean | "mixed" }) =>
     setOptions({ ...options, [key]: data.checked === true });
   return (
-    <Dialog open onOpenChange={(_, data) => (data.open ? null : onDone())}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Run {name} now</DialogTitle>
-          <DialogContent>
-            <Checkbox checked={options.dryRun} onChange={toggle("dryRun")} label="Dry run: plan and report, send nothing" />
-            <br />
-            <Checkbox checked={options.full} onChange={toggle("full")} label="Full resend: everyone, not only what changed" />
-            <br />
-            <Checkbox checked={options.force} onChange={toggle("force")} label="Force: pass the mass-removal guard" />
-            <ErrorBar error={start.error} />
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={onDone}>Cancel</Button>
-            <Button appearance="primary" onClick={() => start.mutate()} disabled={start.isPending}>
-              Start run
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <ConfirmDialog
+      title={`Run ${name} now`}
+      confirm="Start run"
+      dismiss="Cancel"
+      onConfirm={() => start.mutate()}
+      onDismiss={onDone}
+      pending={start.isPending}
+      error={start.error}
+    >
+      <Checkbox checked={options.dryRun} onChange={toggle("dryRun")} label="Dry run: plan and report, send nothing" />
+      <br />
+      <Checkbox checked={options.full} onChange={toggle("full")} label="Full resend: everyone, not only what changed" />
+      <br />
+      <Checkbox checked={options.force} onChange={toggle("force")} label="Force: pass the mass-removal guard" />
+    </ConfirmDialog>
   );
 }
 
@@ -221,30 +210,24 @@ function DeleteExport({ name, live, onDone }: { name: string; live: RunView | un
     },
   });
   return (
-    <Dialog open onOpenChange={(_, data) => (data.open ? null : onDone())}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Delete export {name}?</DialogTitle>
-          <DialogContent>
-            <Text as="p">
-              It stops being scheduled at once. Its run history and reports are kept. Contacts already in
-              ActiveCampaign stay there.
-            </Text>
-            <Text as="p" weight="semibold">
-              {live
-                ? `Its run in flight (${live.status}, started ${when(live.timings.queuedAt)}) is cancelled: its shards stop before their next batch, and what was already sent stays sent.`
-                : "No run is in flight; a run that starts before you confirm is cancelled the same way."}
-            </Text>
-            <ErrorBar error={remove.error} />
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={onDone}>Keep it</Button>
-            <Button appearance="primary" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Delete
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <ConfirmDialog
+      title={`Delete export ${name}?`}
+      confirm="Delete"
+      dismiss="Keep it"
+      onConfirm={() => remove.mutate()}
+      onDismiss={onDone}
+      pending={remove.isPending}
+      error={remove.error}
+    >
+      <Text as="p">
+        It stops being scheduled at once. Its run history and reports are kept. Contacts already in ActiveCampaign
+        stay there.
+      </Text>
+      <Text as="p" weight="semibold">
+        {live
+          ? `Its run in flight (${live.status}, started ${when(live.timings.queuedAt)}) is cancelled: its shards stop before their next batch, and what was already sent stays sent.`
+          : "No run is in flight; a run that starts before you confirm is cancelled the same way."}
+      </Text>
+    </ConfirmDialog>
   );
 }

@@ -157,71 +157,65 @@ function RunBody({ run }: { run: RunView }) {
       <Title3 as="h2">Over time</Title3>
       <RunChart run={run} />
       <div className={styles.columns}>
-        <section aria-label="Counts">
-          <Title3 as="h2">Counts</Title3>
-          <Table size="small" aria-label="Counts">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Rows</TableHeaderCell>
-                <TableHeaderCell>Count</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {(
-                [
-                  ["Profiles read", c.profilesRead],
-                  ["Invalid", c.invalid],
-                  ["Duplicates", c.duplicates],
-                  ["Unchanged", c.unchanged],
-                  ["Opted out", c.optedOut],
-                  ["To send", c.toSend],
-                  ["Sent", c.sent],
-                  ["Confirmed", c.confirmed],
-                  ["Rejected", c.rejected],
-                  ["Not sent", c.notSent],
-                  ["To remove", c.toRemove],
-                  ["Removed", c.removed],
-                ] as [string, number | undefined][]
-              ).map(([label, value]) => (
-                <TableRow key={label}>
-                  <TableCell>{label}</TableCell>
-                  <TableCell data-testid={`count-${label}`}>{count(value)}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </section>
-        <section aria-label="Timings">
-          <Title3 as="h2">Timings</Title3>
-          <Table size="small" aria-label="Timings">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Step</TableHeaderCell>
-                <TableHeaderCell>When</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {(
-                [
-                  ["Queued", when(run.timings.queuedAt)],
-                  ["Started", when(run.timings.startedAt)],
-                  ["Planned", `${when(run.timings.plannedAt)} (${duration(run.timings.planningS)})`],
-                  ["Sending", duration(run.timings.sendingS)],
-                  ["Finished", when(run.timings.finishedAt)],
-                  ["Duration", duration(run.timings.durationS)],
-                  ["Requested by", run.requestedBy?.name ?? run.trigger],
-                ] as [string, string][]
-              ).map(([label, value]) => (
-                <TableRow key={label}>
-                  <TableCell>{label}</TableCell>
-                  <TableCell>{value}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </section>
+        <Facts
+          title="Counts"
+          header={["Rows", "Count"]}
+          testIds
+          rows={[
+            ["Profiles read", count(c.profilesRead)],
+            ["Invalid", count(c.invalid)],
+            ["Duplicates", count(c.duplicates)],
+            ["Unchanged", count(c.unchanged)],
+            ["Opted out", count(c.optedOut)],
+            ["To send", count(c.toSend)],
+            ["Sent", count(c.sent)],
+            ["Confirmed", count(c.confirmed)],
+            ["Rejected", count(c.rejected)],
+            ["Not sent", count(c.notSent)],
+            ["To remove", count(c.toRemove)],
+            ["Removed", count(c.removed)],
+          ]}
+        />
+        <Facts
+          title="Timings"
+          header={["Step", "When"]}
+          rows={[
+            ["Queued", when(run.timings.queuedAt)],
+            ["Started", when(run.timings.startedAt)],
+            ["Planned", `${when(run.timings.plannedAt)} (${duration(run.timings.planningS)})`],
+            ["Sending", duration(run.timings.sendingS)],
+            ["Finished", when(run.timings.finishedAt)],
+            ["Duration", duration(run.timings.durationS)],
+            ["Requested by", run.requestedBy?.name ?? run.trigger],
+          ]}
+        />
       </div>
     </>
+  );
+}
+
+/** A titled two-column table (counts, timings); with `testIds`, each value carries data-testid=count-<label>. */
+function Facts(props: { title: string; header: [string, string]; rows: [string, string][]; testIds?: boolean }) {
+  return (
+    <section aria-label={props.title}>
+      <Title3 as="h2">{props.title}</Title3>
+      <Table size="small" aria-label={props.title}>
+        <TableHeader>
+          <TableRow>
+            <TableHeaderCell>{props.header[0]}</TableHeaderCell>
+            <TableHeaderCell>{props.header[1]}</TableHeaderCell>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {props.rows.map(([label, value]) => (
+            <TableRow key={label}>
+              <TableCell>{label}</TableCell>
+              <TableCell data-testid={props.testIds ? `count-${label}` : undefined}>{value}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </section>
   );
 }
 
