@@ -44,6 +44,7 @@ CHROMIUM_ARGS: Final = [
     "--disable-sync",
 ]
 PROFILES: Final = 1200
+FLIGHT_PROFILES: Final = 10_000
 WAIT_MS: Final = 30_000
 BAD_IMPACTS: Final = ("serious", "critical")
 # Fluent's focus management (Tabster) puts aria-hidden focus sentinels (<i tabindex=0 data-tabster-dummy>) around
@@ -57,6 +58,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     assert DIST.is_file(), "the console is not built: run `make console` (make test does)"
     async with running_stack(azurite().start(), tmp_path_factory.mktemp("console")) as live:
         await live.write_sample(SampleOptions(profiles=PROFILES, partitions=2))
+        live.emulator.state.add_field("Loyalty tier", "text", "TIER")  # for the custom field picker
         yield live
 
 
@@ -69,6 +71,11 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def hanging(stack: Stack) -> bool:
+    """A bulk import is being held by the emulator (stall_bulk_after)."""
+    return bool((await stack.inspect("faults"))["stalled"])
 
 
 def textbox(page: Page, name: str) -> Any:
@@ -198,6 +205,10 @@ async def test_the_journey_from_connection_to_report_and_what_a_viewer_sees(stac
         await carol.button("Add attribute").click()
         await page.get_by_role("menuitem", name=label).click()
         await carol.pick(f"{label}: attribute", attribute)
+    await carol.button("Add attribute").click()
+    await page.get_by_role("menuitem", name="Custom field").click()
+    await carol.pick("Custom field: attribute", "Tier")
+    await carol.pick("ActiveCampaign field", "Loyalty tier (1)")
     await textbox(page, "Tags").fill("from-console")
     await page.get_by_role("radio", name="On a schedule (cron, UTC)").check()
     await textbox(page, "Cron expression").fill("30 6 * * 1-5")
@@ -213,7 +224,7 @@ async def test_the_journey_from_connection_to_report_and_what_a_viewer_sees(stac
         "firstName": "FirstName",
         "lastName": "LastName",
         "phone": "Phone",
-        "customFields": [],
+        "customFields": [{"attribute": "Tier", "field": "1"}],
     }
     assert (export["listId"], export["segments"], export["tags"]) == (1, ["ActiveCustomers"], ["from-console"])
     assert (export["schedule"], export["createdBy"]["name"]) == ("manual", "carol")
@@ -226,10 +237,7 @@ async def test_the_journey_from_connection_to_report_and_what_a_viewer_sees(stac
     await carol.button("Start run").click()
     await expect(page.get_by_role("heading", name="Run of active-customers")).to_be_visible()
 
-    async def hanging() -> bool:
-        return bool((await stack.inspect("faults"))["stalled"])
-
-    await eventually(hanging, timeout=WAIT_MS / 1000)
+    await eventually(lambda: hanging(stack), timeout=WAIT_MS / 1000)
     await expect(page.get_by_test_id("run-status")).to_have_text("Sending")
     await expect(page.get_by_test_id("time-left")).to_have_text(re.compile(r"^\d+(\.\d)? s$"))
     await expect(carol.button("Cancel run")).to_be_visible()
@@ -326,4 +334,53 @@ async def test_the_apis_field_errors_are_shown_at_their_fields(stack: Stack, bro
     await admin.check("export-form-errors")
     status, _ = await stack.call("GET", "/exports/unknown-list")
     assert status == 404
+    await admin.close()
+
+
+async def test_cancel_and_delete_call_the_api_and_say_what_happens_to_a_run_in_flight(
+    stack: Stack, browser: Browser
+) -> None:
+    checked: list[str] = []
+    await stack.connect("flight-ac")
+    # 25 shards of 400: more than the host runs at once, so some are still queued when the cancel comes
+    await stack.write_sample(SampleOptions(profiles=FLIGHT_PROFILES, segments=("InFlight",), partitions=1, seed=7))
+    await stack.create_export("in-flight", connection="flight-ac", segments=["InFlight"])
+    admin = await sign_in(browser, stack, checked, "alice", "Admin")
+    page = admin.page
+
+    # Cancel: the run is held mid-send, the button asks the API, the shards not started stop: the run ends Canceled
+    stack.emulator.patch_config({"stall_bulk_after": 0})
+    await admin.goto("/exports/in-flight")
+    await admin.button("Run now").click()
+    await admin.button("Start run").click()
+    await eventually(lambda: hanging(stack), timeout=WAIT_MS / 1000)
+    await admin.button("Cancel run").click()
+    await expect(admin.button("Cancel requested")).to_be_disabled()
+    first = page.url.rsplit("/", 1)[-1]
+    stack.emulator.patch_config({"stall_bulk_after": None})
+    await expect(page.get_by_test_id("run-status")).to_have_text("Canceled", timeout=WAIT_MS)
+    status, run = await stack.call("GET", f"/exports/in-flight/runs/{first}")
+    assert (status, run["status"], run["cancelRequested"]) == (200, "Canceled", True)
+
+    # Delete while a run is in flight: the confirmation says what happens to it, and it does
+    stack.emulator.patch_config({"stall_bulk_after": 0})
+    await page.get_by_role("link", name="in-flight").click()
+    await admin.button("Run now").click()
+    await admin.button("Start run").click()
+    await eventually(lambda: hanging(stack), timeout=WAIT_MS / 1000)
+    second = page.url.rsplit("/", 1)[-1]
+    await page.get_by_role("link", name="in-flight").click()
+    await expect(admin.button("Run now")).to_be_disabled()  # one run at a time
+    await admin.button("Delete").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Its run in flight (Sending")
+    await expect(dialog).to_contain_text("is cancelled: its shards stop before their next batch")
+    await admin.check("delete-export")
+    await dialog.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("heading", name="Exports")).to_be_visible()
+    stack.emulator.patch_config({"stall_bulk_after": None})
+    status, _ = await stack.call("GET", "/exports/in-flight")
+    assert status == 404
+    ended = await stack.wait_run("in-flight", second, timeout=WAIT_MS / 1000)
+    assert ended["status"] == "Canceled" and ended["cancelRequested"] is True
     await admin.close()
