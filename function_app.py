@@ -4,10 +4,12 @@ import azure.functions as func
 
 from functions import (
     http_connections,
+    http_console,
     http_exports,
     http_openapi,
     http_retired,
     http_runs,
+    http_sources,
     queue_finalize,
     queue_planner,
     queue_poison,
@@ -23,6 +25,8 @@ app.register_blueprint(http_connections.bp)
 app.register_blueprint(http_exports.bp)
 app.register_blueprint(http_runs.bp)
 app.register_blueprint(http_retired.bp)
+app.register_blueprint(http_sources.bp)
+app.register_blueprint(http_console.bp)
 app.register_blueprint(timer_refresh.bp)
 app.register_blueprint(queue_planner.bp)
 app.register_blueprint(queue_shards.bp)

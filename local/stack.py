@@ -89,6 +89,12 @@ class LocalStack:
         assert self.host is not None and self.host.http_url is not None
         return LocalApi(self.http, f"{self.host.http_url}/api")
 
+    @property
+    def console_url(self) -> str:
+        """The web console, served by function_app at /api/console/ (built by `make console`)."""
+        assert self.host is not None and self.host.http_url is not None
+        return f"{self.host.http_url}/api/console/"
+
     async def start(self) -> LocalStack:
         opts = self.options
         log = (opts.log_dir / "azurite.log") if opts.log_dir else None

@@ -2,7 +2,8 @@
 
 - Azurite on 127.0.0.1:10000 (blob) and 10001 (queue), data kept in .local/azurite;
 - the ActiveCampaign emulator on 127.0.0.1:8085 with API key local-dev-key;
-- the stand-in host with function_app: the HTTP API on http://127.0.0.1:7071/api/, the timer, the queues.
+- the stand-in host with function_app: the HTTP API on http://127.0.0.1:7071/api/, the web console on
+  http://127.0.0.1:7071/api/console/ (built by `make up` first), the timer, the queues.
 
 Settings come from local.settings.json (created from local.settings.sample.json if missing), under the
 environment.  Override the ports and key with AC_EMULATOR_PORT, AC_EMULATOR_KEY and API_PORT.  Entries of
@@ -53,6 +54,7 @@ async def main() -> int:
         print(f"up: AC emulator    {stack.emulator.url}  API key: {key}")
         print(f"up: allowed AC hosts (plain http): {stack.settings['AC_ALLOWED_LOCAL_HOSTS']}")
         print(f"up: HTTP API       {stack.host.http_url}/api/  (OpenAPI: {stack.host.http_url}/api/openapi.json)")
+        print(f"up: Console        {stack.console_url}  (local sign-in: pick a name and a role)")
         print(f"up: functions      {', '.join(sorted(stack.host.specs))}")
         print("up: ready; Ctrl-C stops everything")
         await stop.wait()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import function_app
 from local.host import index_app
+from shared.api.routes import CONSOLE, ROUTES
 from shared.names import (
     FINALIZE_POISON_QUEUE,
     FINALIZE_QUEUE,
@@ -53,8 +54,7 @@ def test_every_function_is_one_of_the_known_kinds() -> None:
     kinds = {s.trigger_type for s in index_app(function_app.app)}
     assert kinds == {"timerTrigger", "queueTrigger", "httpTrigger"}
     http = [s for s in index_app(function_app.app) if s.trigger_type == "httpTrigger"]
-    prefixes = ("connections", "exports", "openapi", "retired-exports")
-    assert all(str(s.trigger["route"]).startswith(prefixes) for s in http)
+    assert {str(s.trigger["route"]) for s in http} == {r.path for r in ROUTES} | {CONSOLE.path}
 
 
 def test_host_json_declares_the_queue_behaviour_the_pipeline_relies_on() -> None:

@@ -84,6 +84,7 @@ async def run_demo(opts: DemoOptions) -> int:
         await stack.api.put_connection(CONNECTION, hostname=stack.ac_hostname, api_key=stack.ac_api_key)
         await stack.api.put_export(EXPORT, _export_body(opts.list_id))
         print("demo: created the connection and a mirror-mode export; waiting for the scheduled refresh")
+        print(f"demo: watch the run in the console: {stack.console_url}exports/{EXPORT} (sign in with any name)")
         first = await _next_run(stack, None, "full run", opts.timeout_s)
         _summary("first run", first)
         check = Check()

@@ -24,23 +24,35 @@ HttpRunner = Callable[[FunctionSpec, Any, str], Awaitable[Any]]
 AdminRunner = Callable[[str, str], Awaitable[bool]]
 
 
-def aiohttp_path(route: str, prefix: str) -> str:
-    """'exports/{name}/runs/{runId:guid?}' -> '/api/exports/{name}/runs/{runId}'."""
+def aiohttp_paths(route: str, prefix: str) -> list[str]:
+    """'exports/{name}/runs/{runId:guid?}' -> ['/api/exports/{name}/runs/{runId}'].
+
+    A catch-all parameter ('console/{*path}') matches the rest of the path, empty included, as in
+    ASP.NET Core routing: ['/api/console/{path:.*}', '/api/console'].
+    """
     cleaned = re.sub(r"\{(\w+)(?::[^}?]*)?\??\}", r"{\1}", route.strip("/"))
-    return f"/{prefix}/{cleaned}" if prefix else f"/{cleaned}"
+    cleaned = re.sub(r"\{\*(\w+)\}", r"{\1:.*}", cleaned)
+    path = f"/{prefix}/{cleaned}" if prefix else f"/{cleaned}"
+    if path.endswith(":.*}"):
+        return [path, path.rsplit("/", 1)[0] or "/"]
+    return [path]
+
+
+def _is_catch_all(spec: FunctionSpec) -> bool:
+    return "{*" in str(spec.trigger.get("route") or "")
 
 
 def build_http_app(
     specs: list[FunctionSpec], prefix: str, run_http: HttpRunner, run_admin: AdminRunner
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    for spec in specs:
+    for spec in sorted(specs, key=_is_catch_all):  # a catch-all never shadows a more specific route
         route = str(spec.trigger.get("route") or spec.name)
         methods = [str(m).upper() for m in (spec.trigger.get("methods") or ["GET", "POST"])]
-        path = aiohttp_path(route, prefix)
-        for method in methods:
-            app.router.add_route(method, path, _handler(spec, run_http))
-        logger.info("http: %s %s -> %s", ",".join(methods), path, spec.name)
+        for path in aiohttp_paths(route, prefix):
+            for method in methods:
+                app.router.add_route(method, path, _handler(spec, run_http))
+            logger.info("http: %s %s -> %s", ",".join(methods), path, spec.name)
 
     async def admin(request: web.Request) -> web.Response:
         name = request.match_info["name"]

@@ -97,6 +97,16 @@ class ActiveCampaignClient:
             if not page or offset >= total:
                 return found
 
+    async def lists(self) -> list[AcList]:
+        """Every list of the account (paginated by 100), for the console's list picker."""
+        found: list[AcList] = []
+        while True:
+            _, body = await self._call("GET", "/lists", params={"limit": PAGE_SIZE, "offset": len(found)})
+            page = _get(body, "lists", [])
+            found.extend(AcList(id=str(raw.get("id", "")), name=str(raw.get("name", ""))) for raw in page)
+            if not page or len(found) >= _int(_get(_get(body, "meta", {}), "total", None), len(found)):
+                return found
+
     async def bulk_import(self, body: bytes, contact_count: int) -> str:
         """POST /import/bulk_import; returns the batchId.  Raises AcBatchInvalid on a validation 400."""
         kind = RequestKind.BULK_MULTI if contact_count > 1 else RequestKind.BULK_SINGLE

@@ -5,10 +5,12 @@ No Azure Functions types here: functions/http_*.py build an `ApiRequest`, await
 ExportError raised) into a response in functions/_http.py.
 """
 
-from shared.api.access import authenticate, authorize, may_use
+from shared.api.access import authenticate, authorize, local_sign_in_allowed, may_use
 from shared.api.connections import delete_connection, get_connection, list_connections, put_connection
+from shared.api.console import console_file
 from shared.api.dispatch import Operation, handle
 from shared.api.exports import delete_export, get_export, list_exports, put_export
+from shared.api.me import get_me
 from shared.api.openapi import get_openapi, openapi_document
 from shared.api.request import MAX_BODY_BYTES, ApiRequest, Call
 from shared.api.result import ApiResult
@@ -25,6 +27,7 @@ from shared.api.runs import (
     start_export_run,
 )
 from shared.api.schemas import ErrorBody, ErrorInfo
+from shared.api.sources import list_account_fields, list_account_lists, list_segments, verify_connection
 
 __all__ = [
     "API_PREFIX",
@@ -40,6 +43,7 @@ __all__ = [
     "authenticate",
     "authorize",
     "cancel_export_run",
+    "console_file",
     "delete_connection",
     "delete_export",
     "download_report",
@@ -47,17 +51,23 @@ __all__ = [
     "get_connection",
     "get_export",
     "get_export_run",
+    "get_me",
     "get_openapi",
     "get_retired_run",
     "handle",
+    "list_account_fields",
+    "list_account_lists",
     "list_connections",
     "list_export_runs",
     "list_exports",
     "list_retired_exports",
     "list_retired_runs",
+    "list_segments",
+    "local_sign_in_allowed",
     "may_use",
     "openapi_document",
     "put_connection",
     "put_export",
     "start_export_run",
+    "verify_connection",
 ]

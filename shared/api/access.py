@@ -21,9 +21,15 @@ from shared.security import Principal, principal_from_headers
 from shared.services import Services
 
 
+def local_sign_in_allowed(settings: Settings) -> bool:
+    """May a client state who it is (the console's local sign-in picker sets X-MS-CLIENT-PRINCIPAL itself)?
+    Only on a developer machine: the one place that decides it."""
+    return settings.trust_principal_header
+
+
 def authenticate(headers: Mapping[str, str], settings: Settings) -> Principal:
     """The caller, or Unauthenticated (401)."""
-    return principal_from_headers(headers, trusted=settings.auth_enabled or settings.trust_principal_header)
+    return principal_from_headers(headers, trusted=settings.auth_enabled or local_sign_in_allowed(settings))
 
 
 def authorize(route: Route, headers: Mapping[str, str], settings: Settings) -> Principal:
@@ -100,6 +106,7 @@ async def require_connection_use(services: Services, principal: Principal, conne
 __all__ = [
     "authenticate",
     "authorize",
+    "local_sign_in_allowed",
     "may_use",
     "not_shared",
     "require_connection_use",

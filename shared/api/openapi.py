@@ -28,6 +28,7 @@ ERROR_TEXT: Final = {
     412: "If-Match / If-None-Match did not hold: the document changed (or exists) since it was read",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB",
     415: "The body was sent as another media type than application/json",
+    422: "A segment snapshot's model.json cannot be read: the message says what to fix",
     500: "Unexpected error: no details; error.correlationId finds it in the logs",
     502: "ActiveCampaign refused the request (e.g. the connection's stored key no longer works)",
     503: "ActiveCampaign or storage could not be reached; try again (Retry-After when known)",
@@ -128,6 +129,19 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         schema = {"type": "integer", "minimum": query.minimum, "maximum": query.maximum, "default": query.default}
         params.append(
             {"name": query.name, "in": "query", "required": False, "description": query.description, "schema": schema}
+        )
+    for text_query in route.text_query:
+        text_schema: dict[str, Any] = {"type": "string", "maxLength": text_query.max_length}
+        if text_query.pattern is not None:
+            text_schema["pattern"] = text_query.pattern
+        params.append(
+            {
+                "name": text_query.name,
+                "in": "query",
+                "required": False,
+                "description": text_query.description,
+                "schema": text_schema,
+            }
         )
     if route.conditional:
         for header, text in (

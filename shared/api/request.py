@@ -12,13 +12,14 @@ number, and NaN and Infinity are refused where a number is wanted (shared/models
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.api.route import QueryParam
+from shared.api.route import QueryParam, TextQueryParam
 from shared.errors import ErrorDetail, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shared.models import PrincipalRecord, invalid_input, validate_name
 from shared.security import Principal
@@ -89,6 +90,15 @@ class Call:
 
     def query_int(self, param: QueryParam) -> int:
         return parse_query_int(self.request.query, param)
+
+    def query_text(self, param: TextQueryParam) -> str:
+        """The value as sent ('' when absent); 400 naming the parameter when it breaks the declared rules."""
+        raw = self.request.query.get(param.name, "")
+        if len(raw) > param.max_length:
+            raise InvalidInput.for_field(param.name, f"must be at most {param.max_length} characters")
+        if param.pattern is not None and not re.fullmatch(param.pattern, raw):
+            raise InvalidInput.for_field(param.name, param.rule or "is not valid")
+        return raw
 
 
 def parse_body(raw: bytes, model: type[M], *, required: bool = True) -> M:

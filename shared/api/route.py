@@ -29,6 +29,15 @@ class QueryParam:
 
 
 @dataclass(frozen=True)
+class TextQueryParam:
+    name: str
+    description: str
+    max_length: int
+    pattern: str | None = None  # a regular expression the whole value must match (declared and enforced)
+    rule: str = ""  # what the pattern means, for the 400
+
+
+@dataclass(frozen=True)
 class Route:
     """One operation: what it is, who may call it, and what goes in and out."""
 
@@ -44,6 +53,7 @@ class Route:
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
     query: tuple[QueryParam, ...] = ()
+    text_query: tuple[TextQueryParam, ...] = ()
     conditional: bool = False  # honours If-Match / If-None-Match
     etag: bool = False  # answers with the document's ETag
     location: bool = False  # answers with a Location header
@@ -68,4 +78,5 @@ __all__ = [
     "PUBLIC",
     "QueryParam",
     "Route",
+    "TextQueryParam",
 ]

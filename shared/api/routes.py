@@ -20,17 +20,24 @@ from shared.api.route import (
     PUBLIC,
     QueryParam,
     Route,
+    TextQueryParam,
 )
 from shared.api.schemas import (
+    AcFieldList,
+    AcListList,
+    ConnectionCheck,
     ConnectionList,
     ConnectionSummaryList,
     ExportDeleted,
     ExportList,
+    Me,
     OpenApiDocument,
     RetiredExportList,
     RunList,
+    SegmentList,
 )
 from shared.models import (
+    ConnectionCheckRequest,
     ConnectionRequest,
     ConnectionSummary,
     ConnectionView,
@@ -39,6 +46,7 @@ from shared.models import (
     RunOptions,
     RunView,
 )
+from shared.models.export import SNAPSHOT_ROOT_SHAPE
 
 # Path templates (the Blueprints' `route=`).
 OPENAPI_PATH: Final = "openapi.json"
@@ -54,6 +62,14 @@ RETIRED_PATH: Final = "retired-exports"
 RETIRED_RUNS_PATH: Final = "retired-exports/{exportId}/runs"
 RETIRED_RUN_PATH: Final = "retired-exports/{exportId}/runs/{runId}"
 RETIRED_REPORT_PATH: Final = "retired-exports/{exportId}/runs/{runId}/report"
+ME_PATH: Final = "me"
+VERIFY_CONNECTION_PATH: Final = "verify-connection"
+CONNECTION_LISTS_PATH: Final = "connections/{name}/lists"
+CONNECTION_FIELDS_PATH: Final = "connections/{name}/fields"
+SEGMENTS_PATH: Final = "segments"
+# The console's static files (not an API operation: not in ROUTES, not in the OpenAPI document).  Under the
+# API prefix, so one routePrefix serves both and no catch-all competes with an API route (see README).
+CONSOLE_PATH: Final = "console/{*path}"
 
 
 READ_ERRORS: Final = (401, 403)
@@ -159,7 +175,8 @@ EXPORT_DELETE = Route(
     "DELETE",
     EXPORT_PATH,
     ADMINS_AND_CONTRIBUTORS,
-    "Delete an export: it stops scheduling, its run in flight is cancelled, and its run history is kept",
+    "Delete an export: it stops scheduling, its run in flight is cancelled and its state is dropped; its id is "
+    "retired and its run history is kept under it (GET /retired-exports, admins)",
     (200,),
     response=(ExportDeleted,),
     errors=(400, *READ_ERRORS, 404, 412),
@@ -262,9 +279,82 @@ RETIRED_REPORT = Route(
     media_type="text/csv",
     errors=(400, *READ_ERRORS, 404),
 )
+ME = Route(
+    "me",
+    "GET",
+    ME_PATH,
+    PUBLIC,
+    "The caller: signed in or not (and why), name and app roles, and whether the console may offer its local "
+    "sign-in picker (local development only)",
+    (200,),
+    response=(Me,),
+)
+VERIFY_CONNECTION = Route(
+    "connection_verify",
+    "POST",
+    VERIFY_CONNECTION_PATH,
+    ADMINS,
+    "Connect: normalise and check the hostname and verify the API key with ActiveCampaign (GET /api/3/users/me) "
+    "as PUT /connections does, and answer with the account user.  Nothing is saved; the key is not kept",
+    (200,),
+    request=ConnectionCheckRequest,
+    response=(ConnectionCheck,),
+    errors=(*WRITE_ERRORS, *UPSTREAM_ERRORS),
+)
+CONNECTION_LISTS = Route(
+    "connection_lists",
+    "GET",
+    CONNECTION_LISTS_PATH,
+    ADMINS_AND_CONTRIBUTORS,
+    "The ActiveCampaign lists of a connection the caller may use (for the export form's list picker)",
+    (200,),
+    response=(AcListList,),
+    errors=(400, *READ_ERRORS, 404, *UPSTREAM_ERRORS),
+)
+CONNECTION_FIELDS = Route(
+    "connection_fields",
+    "GET",
+    CONNECTION_FIELDS_PATH,
+    ADMINS_AND_CONTRIBUTORS,
+    "The ActiveCampaign custom fields of a connection the caller may use (for the export form's field picker)",
+    (200,),
+    response=(AcFieldList,),
+    errors=(400, *READ_ERRORS, 404, *UPSTREAM_ERRORS),
+)
+SEGMENTS_LIST = Route(
+    "segments_list",
+    "GET",
+    SEGMENTS_PATH,
+    ADMINS_AND_CONTRIBUTORS,
+    "The segments (entities) that model.json lists under a snapshot root, with their attributes in column order",
+    (200,),
+    response=(SegmentList,),
+    errors=(400, *READ_ERRORS, 422, 503),
+    text_query=(
+        TextQueryParam(
+            "root",
+            "The snapshot root holding model.json (an export's snapshotRoot); default SNAPSHOT_ROOT. At most 256 "
+            "characters: it travels in the URL, which the Functions front end limits to 8 KB",
+            256,
+            SNAPSHOT_ROOT_SHAPE,
+            "must be folders separated by '/', without '.' or '..' folders, '\\' or control characters",
+        ),
+    ),
+)
+CONSOLE = Route(
+    "console",
+    "GET",
+    CONSOLE_PATH,
+    PUBLIC,
+    "The web console's static files; unknown paths without an extension answer index.html",
+    (200,),
+    media_type="text/html",
+    errors=(404,),
+)
 
 ROUTES: Final = (
     OPENAPI,
+    ME,
     CONNECTIONS_LIST,
     CONNECTION_GET,
     CONNECTION_PUT,
@@ -282,6 +372,10 @@ ROUTES: Final = (
     RETIRED_RUNS,
     RETIRED_RUN,
     RETIRED_REPORT,
+    VERIFY_CONNECTION,
+    CONNECTION_LISTS,
+    CONNECTION_FIELDS,
+    SEGMENTS_LIST,
 )
 
 __all__ = [
@@ -290,8 +384,11 @@ __all__ = [
     "API_PREFIX",
     "CONNECTIONS_LIST",
     "CONNECTION_DELETE",
+    "CONNECTION_FIELDS",
     "CONNECTION_GET",
+    "CONNECTION_LISTS",
     "CONNECTION_PUT",
+    "CONSOLE",
     "DEFAULT_RUN_LIST_LIMIT",
     "EVERYONE",
     "EXPORTS_LIST",
@@ -299,6 +396,7 @@ __all__ = [
     "EXPORT_GET",
     "EXPORT_PUT",
     "MAX_RUN_LIST_LIMIT",
+    "ME",
     "OPENAPI",
     "PUBLIC",
     "RETIRED_LIST",
@@ -311,6 +409,8 @@ __all__ = [
     "RUN_GET",
     "RUN_REPORT",
     "RUN_START",
+    "SEGMENTS_LIST",
+    "VERIFY_CONNECTION",
     "QueryParam",
     "Route",
 ]

@@ -13,7 +13,8 @@ from shared.api.result import ApiResult
 from shared.api.routes import RUN_GET, RUNS_LIST
 from shared.api.schemas import RetiredExportList, RunList
 from shared.errors import NotFound
-from shared.models import Export, RetiredExportView, RunOptions, RunView
+from shared.models import Export, RetiredExportView, Run, RunOptions, RunView
+from shared.pipeline.progress import time_left_s
 from shared.pipeline.runs import cancel_run, get_run, list_runs, open_report, start_run
 from shared.services import Services
 
@@ -45,13 +46,18 @@ async def list_export_runs(services: Services, call: Call) -> ApiResult:
     limit = call.query_int(RUNS_LIST.query[0])
     export = await _export(services, call, change=False)
     runs = await list_runs(services, export.id, limit=limit)
-    return ApiResult(200, RunList(items=[RunView.of(r) for r in runs]))
+    return ApiResult(200, RunList(items=[live_view(services, r) for r in runs]))
 
 
 async def get_export_run(services: Services, call: Call) -> ApiResult:
     run_id = call.name(RUN_ID)
     export = await _export(services, call, change=False)
-    return ApiResult(200, RunView.of(await get_run(services, export.id, run_id)))
+    return ApiResult(200, live_view(services, await get_run(services, export.id, run_id)))
+
+
+def live_view(services: Services, run: Run) -> RunView:
+    """The run's view with the time its remaining shards take at the account's ceiling (the console's live view)."""
+    return RunView.of(run).model_copy(update={"time_left_s": time_left_s(run, services.settings.ac)})
 
 
 async def cancel_export_run(services: Services, call: Call) -> ApiResult:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, RootModel
 
 from shared.models import ApiModel, ConnectionSummary, ConnectionView, ExportView, RetiredExportView, RunView
+from shared.security import Role
 
 
 class UnreadableDocument(ApiModel):
@@ -71,11 +72,72 @@ class ErrorBody(ApiModel):
     error: ErrorInfo
 
 
+class Me(ApiModel):
+    """The caller, as the console needs to know them (GET /me needs no role)."""
+
+    signed_in: bool
+    name: str | None = None
+    roles: list[Role] = Field(default_factory=list)
+    local_sign_in: bool = Field(
+        description="The console may offer its local sign-in picker: the app trusts X-MS-CLIENT-PRINCIPAL without "
+        "App Service Authentication (local development only)"
+    )
+    reason: str | None = Field(default=None, description="Why the caller is not signed in")
+
+
+class AccountUser(ApiModel):
+    id: str
+    username: str
+
+
+class ConnectionCheck(ApiModel):
+    """What Connect found: the normalised hostname and the ActiveCampaign user the key belongs to."""
+
+    hostname: str
+    user: AccountUser
+
+
+class AcListItem(ApiModel):
+    id: str
+    name: str
+
+
+class AcListList(ApiModel):
+    items: list[AcListItem]
+
+
+class AcFieldItem(ApiModel):
+    id: str
+    title: str
+    type: str
+
+
+class AcFieldList(ApiModel):
+    items: list[AcFieldItem]
+
+
+class Segment(ApiModel):
+    name: str = Field(description="The entity (segment) name")
+    attributes: list[str] = Field(description="Its attributes (columns), in column order")
+
+
+class SegmentList(ApiModel):
+    root: str = Field(description="The snapshot root whose model.json was read")
+    items: list[Segment]
+    note: str | None = Field(default=None, description="Why the list is empty, when it is")
+
+
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""
 
 
 __all__ = [
+    "AcFieldItem",
+    "AcFieldList",
+    "AcListItem",
+    "AcListList",
+    "AccountUser",
+    "ConnectionCheck",
     "ConnectionList",
     "ConnectionSummaryList",
     "ErrorBody",
@@ -83,8 +145,11 @@ __all__ = [
     "ErrorInfo",
     "ExportDeleted",
     "ExportList",
+    "Me",
     "OpenApiDocument",
     "RetiredExportList",
     "RunList",
+    "Segment",
+    "SegmentList",
     "UnreadableDocument",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Final
 
-from shared.activecampaign import AcAuthError, AcHostRefused, AcRequestRejected, ActiveCampaignClient
+from shared.activecampaign import AcAuthError, AcHostRefused, AcRequestRejected, ActiveCampaignClient, AcUser
 from shared.config import Secret
 from shared.errors import InvalidInput
 from shared.security import normalise_hostname
@@ -50,8 +50,9 @@ def verification_client(services: Services, hostname: str, api_key: Secret) -> A
     return services.ac_client(hostname, api_key, limits)
 
 
-async def verify_key(services: Services, hostname: str, api_key: Secret) -> None:
-    """GET /users/me with the key: 400 naming `apiKey` if AC refuses it, `hostname` if it is not AC."""
+async def verify_key(services: Services, hostname: str, api_key: Secret) -> AcUser:
+    """GET /users/me with the key: the account user, or 400 naming `apiKey` if AC refuses it, `hostname` if it
+    is not AC."""
     client = verification_client(services, hostname, api_key)
     try:
         user = await client.verify_credentials()
@@ -73,6 +74,7 @@ async def verify_key(services: Services, hostname: str, api_key: Secret) -> None
         raise InvalidInput.for_field(
             "hostname", f"{hostname} has no ActiveCampaign API (GET /api/3/users/me): check the REST endpoint hostname"
         )
+    return user
 
 
 __all__ = ["checked_hostname", "verification_client", "verify_key"]

@@ -3,6 +3,7 @@
 from shared.models.base import ApiModel, Document, ResourceName, invalid_input, new_id, validate_name
 from shared.models.connection import (
     Connection,
+    ConnectionCheckRequest,
     ConnectionRequest,
     ConnectionSummary,
     ConnectionView,
@@ -26,6 +27,7 @@ from shared.models.run import (
     RunCounts,
     RunError,
     RunOptions,
+    RunSample,
     RunStatus,
     RunTimings,
     RunView,
@@ -39,6 +41,7 @@ __all__ = [
     "ApiModel",
     "AttributeMapping",
     "Connection",
+    "ConnectionCheckRequest",
     "ConnectionRequest",
     "ConnectionSummary",
     "ConnectionView",
@@ -57,6 +60,7 @@ __all__ = [
     "RunCounts",
     "RunError",
     "RunOptions",
+    "RunSample",
     "RunStatus",
     "RunTimings",
     "RunView",

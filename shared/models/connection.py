@@ -20,22 +20,15 @@ class UsableBy(StrEnum):
     ADMINS_AND_CONTRIBUTORS = "admins-and-contributors"
 
 
-class ConnectionRequest(ApiModel):
-    """The body of PUT /connections/{name}."""
+class ConnectionCheckRequest(ApiModel):
+    """The body of POST /verify-connection (the console's Connect): what is checked with ActiveCampaign."""
 
-    display_name: str = text(100)
     hostname: str = Field(min_length=1, max_length=300, description="REST endpoint hostname; a pasted URL is accepted")
     api_key: SecretStr = Field(
         min_length=1,
         max_length=200,
         description="Never returned by the API; visible ASCII characters only (it travels in an HTTP header)",
         json_schema_extra={"pattern": HEADER_SAFE},
-    )
-    usable_by: UsableBy = UsableBy.ADMINS
-    consent: bool = Field(
-        description="Must be true: data leaves the Azure compliance boundary and the customer is responsible "
-        "for ActiveCampaign's obligations",
-        json_schema_extra={"const": True},
     )
 
     @field_validator("api_key")
@@ -44,6 +37,18 @@ class ConnectionRequest(ApiModel):
         if not re.fullmatch(HEADER_SAFE, value.get_secret_value()):
             raise ValueError("may only contain visible ASCII characters (no spaces or line breaks)")
         return value
+
+
+class ConnectionRequest(ConnectionCheckRequest):
+    """The body of PUT /connections/{name}."""
+
+    display_name: str = text(100)
+    usable_by: UsableBy = UsableBy.ADMINS
+    consent: bool = Field(
+        description="Must be true: data leaves the Azure compliance boundary and the customer is responsible "
+        "for ActiveCampaign's obligations",
+        json_schema_extra={"const": True},
+    )
 
     @field_validator("consent")
     @classmethod
@@ -118,6 +123,7 @@ __all__ = [
     "CONNECTION_ID_PREFIX",
     "CONNECTION_SCHEMA_VERSION",
     "Connection",
+    "ConnectionCheckRequest",
     "ConnectionRequest",
     "ConnectionSummary",
     "ConnectionView",

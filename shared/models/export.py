@@ -60,8 +60,8 @@ SCHEDULE_SHAPE: Final = r"^(?:refresh|manual|\S+ \S+ \S+ \S+ \S+)$"
 # Segment and folder names become blob paths: no '/', '\\' or control characters, no surrounding spaces.
 SEGMENT_NAME: Final = r"^[^/\\\s\u0000-\u001f\u007f](?:[^/\\\u0000-\u001f\u007f]*[^/\\\s\u0000-\u001f\u007f])?$"
 _C: Final = r"\\\u0000-\u001f\u007f"  # never in a folder name
-_ROOT_PART: Final = rf"(?:[^/.{_C}][^/{_C}]*|\.|\.[^/.{_C}][^/{_C}]*|\.\.[^/{_C}]+)?"
-SNAPSHOT_ROOT_SHAPE: Final = rf"^{_ROOT_PART}(?:/{_ROOT_PART})*$"  # folders separated by '/', none of them '..'
+_ROOT_PART: Final = rf"(?:[^/.{_C}][^/{_C}]*|\.[^/.{_C}][^/{_C}]*|\.\.[^/{_C}]+)?"
+SNAPSHOT_ROOT_SHAPE: Final = rf"^{_ROOT_PART}(?:/{_ROOT_PART})*$"  # folders separated by '/', none '.' or '..'
 Segment = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": 256, "pattern": SEGMENT_NAME})]
 Tag = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": TRIMMED})]
 Folder = Annotated[str, Field(max_length=1024, json_schema_extra={"pattern": SNAPSHOT_ROOT_SHAPE})]
@@ -135,7 +135,7 @@ class ExportRequest(ApiModel):
         if value is None:
             return None
         if not re.fullmatch(SNAPSHOT_ROOT_SHAPE, value):
-            raise ValueError("must be folders separated by '/', without '..', '\\' or control characters")
+            raise ValueError("must be folders separated by '/', without '.' or '..' folders, '\\' or control characters")
         return value.strip("/") or None
 
 

@@ -105,6 +105,15 @@ class ShardProgress(ApiModel):
     )
 
 
+class RunSample(ApiModel):
+    """The run's totals when a shard completed: what the live view's chart draws."""
+
+    at: datetime
+    sent: int
+    confirmed: int
+    rejected: int
+
+
 class Run(Document):
     """The run record (runs/<exportId>/<runId>/run.json), updated with ETags."""
 
@@ -128,6 +137,7 @@ class Run(Document):
     rate_limited: int = 0
     retries: int = 0
     lane_wait_s: float = 0.0
+    samples: list[RunSample] = Field(default_factory=list, description="Totals over time, one per completed shard")
 
 
 class RunView(ApiModel):
@@ -147,6 +157,12 @@ class RunView(ApiModel):
     rate_limited: int
     retries: int
     lane_wait_s: float
+    samples: list[RunSample] = Field(default_factory=list, description="Totals over time, one per completed shard")
+    time_left_s: float | None = Field(
+        default=None,
+        description="While the run sends: seconds its remaining shards take at the account's rate ceiling "
+        "(the AC limit settings), not counting waits for AC",
+    )
 
     @classmethod
     def of(cls, run: Run) -> RunView:
@@ -166,6 +182,7 @@ __all__ = [
     "RunCounts",
     "RunError",
     "RunOptions",
+    "RunSample",
     "RunStatus",
     "RunTimings",
     "RunView",

@@ -25,6 +25,7 @@ from shared.pipeline.lane import LaneBusy
 from shared.pipeline.lookup import connection_of, export_of
 from shared.pipeline.messages import FinalizeMessage, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
+from shared.pipeline.progress import add_sample
 from shared.pipeline.sender import ShardSender
 from shared.pipeline.shards import (
     Op,
@@ -253,6 +254,7 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
                 "retries": run.retries + counts.retries,
                 "rate_limited": run.rate_limited + counts.rate_limited,
                 "lane_wait_s": max(run.lane_wait_s, counts.lane_wait_s),
+                "samples": add_sample(run.samples, totals, datetime.now(UTC)),  # the console's chart
             }
         )
 

@@ -61,3 +61,22 @@ async def test_schemas_come_from_the_models_on_the_wire(api: ApiClient, dev: Ser
     assert set(schemas["ErrorBody"]["properties"]) == {"error"}
     assert set(schemas["ErrorInfo"]["required"]) >= {"code", "message"}
     assert set(schemas["RunOptions"]["properties"]) == {"full", "dryRun", "force"}
+
+
+async def test_the_consoles_routes_are_listed_with_their_inputs_and_the_console_itself_is_not(
+    api: ApiClient, dev: Services
+) -> None:
+    document = await fetch(api)
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    assert paths["/me"]["get"]["security"] == []  # anyone may ask who they are
+    verify = paths["/verify-connection"]["post"]
+    assert verify["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ConnectionCheckRequest")
+    assert set(schemas["ConnectionCheckRequest"]["required"]) == {"hostname", "apiKey"}
+    assert schemas["ConnectionCheckRequest"]["properties"]["apiKey"]["writeOnly"] is True
+    [root] = paths["/segments"]["get"]["parameters"]
+    assert (root["name"], root["in"]) == ("root", "query")
+    assert root["schema"]["maxLength"] == 256 and "pattern" in root["schema"]
+    for path in ("/connections/{name}/lists", "/connections/{name}/fields"):
+        assert [p["name"] for p in paths[path]["get"]["parameters"]] == ["name"]
+    assert {"samples", "timeLeftS"} <= set(schemas["RunView"]["properties"])
+    assert not any(path.startswith("/console") for path in paths)

@@ -7,13 +7,14 @@ import inspect
 import json
 from pathlib import Path
 
-from functions import http_connections, http_exports, http_openapi, http_runs
+from functions import http_connections, http_console, http_exports, http_openapi, http_runs, http_sources
 from shared.api import ROUTES
+from shared.api.routes import CONSOLE
 from shared.names import RUN_QUEUE, STORAGE_CONNECTION
 from tests.api.client import app_functions
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = (http_connections, http_exports, http_openapi, http_runs)
+MODULES = (http_connections, http_console, http_exports, http_openapi, http_runs, http_sources)
 
 
 def test_every_route_is_one_anonymous_http_function() -> None:
@@ -24,6 +25,15 @@ def test_every_route_is_one_anonymous_http_function() -> None:
         function_json = json.loads(functions[route.function_name].get_function_json())
         [trigger] = [b for b in function_json["bindings"] if b["type"] == "httpTrigger"]
         assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (route.path, [route.method], "ANONYMOUS")
+
+
+def test_the_console_is_one_anonymous_get_under_the_api_prefix_outside_the_openapi_document() -> None:
+    function_json = json.loads(app_functions()[CONSOLE.function_name].get_function_json())
+    [trigger] = [b for b in function_json["bindings"] if b["type"] == "httpTrigger"]
+    assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == ("console/{*path}", ["GET"], "ANONYMOUS")
+    assert CONSOLE not in ROUTES
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["extensions"]["http"]["routePrefix"] == "api"  # the console is at /api/console/, next to the API
 
 
 def test_only_run_start_sends_to_the_run_queue_through_an_output_binding() -> None:

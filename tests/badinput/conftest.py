@@ -13,14 +13,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from azure.core.exceptions import ResourceExistsError
 
 from local.azurite import azurite
-from shared.services import close_services
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, running_stack
 from tests.leakprobe import session_probe
 from tests.security.probe import email_tokens
 
@@ -31,21 +29,9 @@ CSV_FOLDER_FILE = f"{FOLDER}/{SEGMENT}_1.csv"
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def bad_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    server = azurite().start()
-    emulator = host = None
-    try:
-        emulator, host, settings = await start_stack(server, tmp_path_factory.mktemp("badinput"))
-        async with aiohttp.ClientSession() as http:
-            stack = Stack(server, emulator, settings, host, http)
-            await stack.connect("ac")
-            yield stack
-    finally:
-        if host is not None:
-            await host.stop()
-        await close_services()
-        if emulator is not None:
-            await emulator.stop()
-        server.stop()
+    async with running_stack(azurite().start(), tmp_path_factory.mktemp("badinput")) as stack:
+        await stack.connect("ac")
+        yield stack
 
 
 def csv_settings(**overrides: Any) -> dict[str, Any]:

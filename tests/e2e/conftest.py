@@ -4,12 +4,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from local.azurite import azurite
-from shared.services import close_services
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, running_stack
 
 
 @pytest.fixture
@@ -21,16 +19,5 @@ def stack_options() -> dict[str, Any]:
 @pytest.fixture
 async def stack(tmp_path: Path, stack_options: dict[str, Any]) -> AsyncIterator[Stack]:
     """A fresh Azurite (queues and containers are the app's fixed names), the emulator and the host."""
-    server = azurite().start()
-    emulator = host = None
-    try:
-        emulator, host, settings = await start_stack(server, tmp_path, **stack_options)
-        async with aiohttp.ClientSession() as http:
-            yield Stack(server, emulator, settings, host, http)
-    finally:
-        if host is not None:
-            await host.stop()
-        await close_services()
-        if emulator is not None:
-            await emulator.stop()
-        server.stop()
+    async with running_stack(azurite().start(), tmp_path, **stack_options) as started:
+        yield started

@@ -7,11 +7,13 @@ stand-in host, the run queue, the planner, shard workers and finaliser it polls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from local.api_client import ADMIN, LocalApi
 from local.azurite import REPO_ROOT, Azurite
 from local.host import HostConfig, QueuesConfig, StandInHost, index_app
 from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
+from shared.services import close_services
 from tests.helpers import eventually
 
 SNAPSHOT_ROOT = "CustomerInsights_test/segments"
@@ -197,6 +200,25 @@ async def start_stack(
     )
     await host.start()
     return emulator, host, settings
+
+
+@contextlib.asynccontextmanager
+async def running_stack(server: Azurite, tmp: Path, **options: Any) -> AsyncIterator[Stack]:
+    """The emulator and the host on a started Azurite, as a Stack; afterwards everything stops, Azurite too
+    (the host that is current then: a test may have replaced it)."""
+    emulator = stack = None
+    try:
+        emulator, host, settings = await start_stack(server, tmp, **options)
+        stack = Stack(server, emulator, settings, host, aiohttp.ClientSession())
+        async with stack.http:
+            yield stack
+    finally:
+        if stack is not None:
+            await stack.host.stop()
+        await close_services()
+        if emulator is not None:
+            await emulator.stop()
+        server.stop()
 
 
 class HostProcess:

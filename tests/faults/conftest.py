@@ -12,12 +12,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from local.azurite import azurite
-from shared.services import close_services
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, running_stack
 
 
 @pytest.fixture
@@ -32,17 +30,5 @@ async def stack(tmp_path: Path, stack_options: dict[str, Any]) -> AsyncIterator[
         options["config"] = copy.deepcopy(options["config"])
     location = tmp_path / "azurite" if options.pop("persistent", False) else None
     server = azurite(location=location, log_path=tmp_path / "azurite.log" if location else None).start()
-    emulator = host = None
-    try:
-        emulator, host, settings = await start_stack(server, tmp_path, **options)
-        async with aiohttp.ClientSession() as http:
-            fault_stack = Stack(server, emulator, settings, host, http)
-            yield fault_stack
-            host = fault_stack.host  # a test may have replaced the host
-    finally:
-        if host is not None:
-            await host.stop()
-        await close_services()
-        if emulator is not None:
-            await emulator.stop()
-        server.stop()
+    async with running_stack(server, tmp_path, **options) as fault_stack:
+        yield fault_stack
