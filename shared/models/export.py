@@ -135,7 +135,9 @@ class ExportRequest(ApiModel):
         if value is None:
             return None
         if not re.fullmatch(SNAPSHOT_ROOT_SHAPE, value):
-            raise ValueError("must be folders separated by '/', without '.' or '..' folders, '\\' or control characters")
+            raise ValueError(
+                "must be folders separated by '/', without '.' or '..' folders, '\\' or control characters"
+            )
         return value.strip("/") or None
 
 

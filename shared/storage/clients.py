@@ -17,6 +17,9 @@ from shared.errors import ConfigurationError
 # default waits 15 s before the first retry, which stalls every storage call in flight for a one-second
 # blip; six retries still ride out about a minute of trouble.
 RETRY: Final[dict[str, Any]] = {"retry_total": 6, "initial_backoff": 1, "increment_base": 2, "random_jitter_range": 1}
+# No proxy or .netrc from the environment: the app talks to its own storage account directly, and aiohttp's
+# trust_env re-reads ~/.netrc on every request (a few percent of a shard worker's CPU).
+TRANSPORT: Final[dict[str, Any]] = {"use_env_settings": False}
 
 
 def credential_for(settings: StorageSettings) -> AsyncTokenCredential:
@@ -25,10 +28,12 @@ def credential_for(settings: StorageSettings) -> AsyncTokenCredential:
 
 def blob_service(settings: StorageSettings, credential: AsyncTokenCredential | None = None) -> BlobServiceClient:
     if settings.connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.connection_string.reveal(), **RETRY)
+        return BlobServiceClient.from_connection_string(settings.connection_string.reveal(), **RETRY, **TRANSPORT)
     if not settings.blob_service_uri:
         raise ConfigurationError("the storage settings have no blob service URI (set <name>__blobServiceUri)")
-    return BlobServiceClient(settings.blob_service_uri, credential=credential or credential_for(settings), **RETRY)
+    return BlobServiceClient(
+        settings.blob_service_uri, credential=credential or credential_for(settings), **RETRY, **TRANSPORT
+    )
 
 
 def queue_service(settings: StorageSettings, credential: AsyncTokenCredential | None = None) -> QueueServiceClient:
@@ -43,6 +48,7 @@ def queue_service(settings: StorageSettings, credential: AsyncTokenCredential | 
             message_encode_policy=encode,
             message_decode_policy=decode,
             **RETRY,
+            **TRANSPORT,
         )
     if not settings.queue_service_uri:
         raise ConfigurationError("the storage settings have no queue service URI (set <name>__queueServiceUri)")
@@ -52,6 +58,7 @@ def queue_service(settings: StorageSettings, credential: AsyncTokenCredential | 
         message_encode_policy=encode,
         message_decode_policy=decode,
         **RETRY,
+        **TRANSPORT,
     )
 
 

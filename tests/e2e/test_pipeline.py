@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 
 import pyarrow.compute as pc
 import pytest
@@ -15,6 +16,7 @@ from azure.storage.queue.aio import QueueClient
 
 from local.sample_data import VALID, SampleOptions
 from shared.names import SHARD_QUEUE
+from shared.pipeline.worker import WATCH_MAX_AGE_S
 from tests.e2e.stack import ALL_BUT_SHARDS, Stack, emulator_config
 from tests.helpers import eventually
 
@@ -132,7 +134,7 @@ async def test_a_duplicated_shard_message_is_harmless(stack: Stack) -> None:
 @pytest.mark.parametrize(
     "stack_options", [{"config": emulator_config(latency_ms=40.0), "SHARD_SIZE": "100000", "AC_SEND_CONCURRENCY": "1"}]
 )
-async def test_cancel_stops_sending_within_one_batch(stack: Stack) -> None:
+async def test_cancel_stops_sending_within_a_quarter_second_of_batches(stack: Stack) -> None:
     await stack.connect()
     await stack.create_export("slow")
     await stack.write_sample(SampleOptions(profiles=8000, seed=4, partitions=1))
@@ -144,7 +146,9 @@ async def test_cancel_stops_sending_within_one_batch(stack: Stack) -> None:
     at_cancel = len(state.batches)
     run = await stack.wait_run("slow", run_id, 60)
     assert run["status"] == "Canceled", run
-    assert len(state.batches) - at_cancel <= 1  # at most the batch already in flight
+    # one request at a time, each taking at least 40 ms: the batch in flight, and those started in the quarter
+    # second a shard may still trust its last read of the run record (shared/pipeline/worker.py RunWatch)
+    assert len(state.batches) - at_cancel <= 1 + math.ceil(WATCH_MAX_AGE_S / 0.040)
     counts = run["counts"]
     assert counts["notSent"] > 0
     assert outcome_sum(counts) == counts["profilesRead"]
