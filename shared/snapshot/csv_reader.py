@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,11 +37,18 @@ class RowTooLarge(Exception):
     """A row is larger than the block size: read the partition again with a larger one."""
 
 
+ROW_COLUMN = "_row"  # a streamed chunk's 1-based data row of each of its rows, in the partition
+
+
 @dataclass
 class PartitionRows:
-    table: pa.Table  # the requested columns, named as requested, pa.string()
+    table: pa.Table  # the requested columns, named as requested, pa.string() (+ ROW_COLUMN when streamed)
     rows_read: int
     bad_rows: list[BadRow] = field(default_factory=list)
+
+
+# Streaming: a partition's rows handed over a chunk at a time (a CSV block, a Parquet row group), in order.
+Sink = Callable[[PartitionRows], None]
 
 
 def read_csv_partition(
@@ -53,11 +60,13 @@ def read_csv_partition(
     columns: Sequence[str],
     block_size: int = BLOCK_BYTES,
     listed: bool = True,
+    sink: Sink | None = None,
 ) -> PartitionRows:
     """Parse `stream` (a binary file); `columns` are attribute names, `attributes` the column order.
 
     `listed` is False when the attribute names came from a file's first row: messages do not repeat them.
-    Raises RowTooLarge when a row does not fit in `block_size` bytes.
+    With `sink`, each block's rows go to it as they are parsed (with ROW_COLUMN), and the result holds
+    only the count of rows read.  Raises RowTooLarge when a row does not fit in `block_size` bytes.
     """
     shown = attributes if listed else None
     names: list[str] | None = list(attributes)  # the file's columns, when we know them
@@ -96,6 +105,8 @@ def read_csv_partition(
         reader = pcsv.open_csv(
             stream, read_options=read_options, parse_options=parse_options, convert_options=convert_options
         )
+        if sink is not None:
+            return _stream(reader, sink, ragged, wanted, columns, blob_name, len(names or attributes))
         table = reader.read_all()
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if str(exc).startswith("Empty CSV file"):
@@ -114,6 +125,47 @@ def read_csv_partition(
         bad.append(BadRow(blob_name, _data_row(index, ragged), f"field {spelled[column]} is not valid UTF-8"))
     bad.sort(key=lambda b: b.row)
     return PartitionRows(renamed, table.num_rows + len(ragged), bad)
+
+
+def _stream(
+    reader: pcsv.CSVStreamingReader,
+    sink: Sink,
+    ragged: list[int],
+    wanted: list[str],
+    columns: Sequence[str],
+    blob_name: str,
+    width: int,
+) -> PartitionRows:
+    """Hand each block's readable rows to `sink`, numbered; ragged rows and undecodable ones as bad rows."""
+    spelled = dict(zip(wanted, columns, strict=True))
+    good = 0  # readable rows handed over so far
+    reported = 0  # ragged rows reported so far
+    for batch in reader:
+        table = pa.Table.from_batches([batch])
+        strings, undecodable = _decode(table, wanted)
+        ragged.sort()
+        if ragged:  # rare: each readable row's number skips the ragged ones before it
+            numbers = pa.array([_data_row(good + i, ragged) for i in range(table.num_rows)], pa.int64())
+        else:
+            numbers = pa.array(range(good + 1, good + 1 + table.num_rows), pa.int64())
+        bad = [BadRow(blob_name, n, _ragged_reason(width)) for n in ragged[reported:]]
+        reported = len(ragged)
+        bad += [
+            BadRow(blob_name, numbers[i].as_py(), f"field {spelled[column]} is not valid UTF-8")
+            for i, column in undecodable
+        ]
+        if undecodable:
+            dropped = {i for i, _ in undecodable}
+            numbers = numbers.filter(pa.array([i not in dropped for i in range(table.num_rows)]))
+        rows = numbers
+        chunk = strings.rename_columns(list(columns)).append_column(ROW_COLUMN, rows)
+        sink(PartitionRows(chunk, table.num_rows + len(bad) - len(undecodable), sorted(bad, key=lambda b: b.row)))
+        good += table.num_rows
+    ragged.sort()
+    tail = [BadRow(blob_name, n, _ragged_reason(width)) for n in ragged[reported:]]
+    if tail:  # ragged rows after the last readable one
+        sink(PartitionRows(_empty(columns).append_column(ROW_COLUMN, pa.array([], pa.int64())), len(tail), tail))
+    return PartitionRows(_empty(columns), good + len(ragged))
 
 
 def _decode(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, list[tuple[int, str]]]:
@@ -184,4 +236,13 @@ def _empty(columns: Sequence[str]) -> pa.Table:
     return pa.table({c: pa.array([], pa.string()) for c in columns})
 
 
-__all__ = ["BLOCK_BYTES", "LARGE_BLOCK_BYTES", "PartitionRows", "RowTooLarge", "invalid_utf8", "read_csv_partition"]
+__all__ = [
+    "BLOCK_BYTES",
+    "LARGE_BLOCK_BYTES",
+    "ROW_COLUMN",
+    "PartitionRows",
+    "RowTooLarge",
+    "Sink",
+    "invalid_utf8",
+    "read_csv_partition",
+]

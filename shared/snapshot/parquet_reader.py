@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
-from shared.snapshot.csv_reader import PartitionRows, invalid_utf8
+from shared.snapshot.csv_reader import ROW_COLUMN, PartitionRows, Sink, invalid_utf8
 from shared.snapshot.model import BadRow, Partition
 from shared.snapshot.ranged import BlobRangeFile
 
@@ -30,12 +30,12 @@ TYPE_SHOWN: Final = 120  # characters of a column type repeated in a message
 
 
 async def read_parquet_partition(
-    container: ContainerClient, partition: Partition, columns: Sequence[str]
+    container: ContainerClient, partition: Partition, columns: Sequence[str], sink: Sink | None = None
 ) -> PartitionRows:
-    """Read `columns` of the partition in a worker thread, row group by row group."""
+    """Read `columns` of the partition in a worker thread, row group by row group (to `sink`, when given)."""
     file = BlobRangeFile(asyncio.get_running_loop(), container, partition)
     try:
-        return await asyncio.to_thread(parse_parquet, file, partition.blob_name, columns)
+        return await asyncio.to_thread(parse_parquet, file, partition.blob_name, columns, sink)
     finally:
         file.close()  # when cancelled: stops the download in flight, and the worker thread with it
 
@@ -54,7 +54,9 @@ async def parquet_columns(container: ContainerClient, partition: Partition) -> l
         file.close()
 
 
-def parse_parquet(file: BlobRangeFile, blob_name: str, columns: Sequence[str]) -> PartitionRows:
+def parse_parquet(
+    file: BlobRangeFile, blob_name: str, columns: Sequence[str], sink: Sink | None = None
+) -> PartitionRows:
     with _unreadable(file, blob_name):
         parquet = pq.ParquetFile(pa.PythonFile(file, mode="r"))
         schema = parquet.schema_arrow
@@ -69,8 +71,16 @@ def parse_parquet(file: BlobRangeFile, blob_name: str, columns: Sequence[str]) -
         with _unreadable(file, blob_name):
             table = parquet.read_row_group(group, columns=unique)
         piece, bad_at = _strings(table, columns, resolved)
-        bad.extend(BadRow(blob_name, rows + i + 1, f"field {column} is not valid UTF-8") for i, column in bad_at)
-        pieces.append(piece)
+        group_bad = [BadRow(blob_name, rows + i + 1, f"field {column} is not valid UTF-8") for i, column in bad_at]
+        if sink is not None:
+            numbers = pa.array(range(rows + 1, rows + 1 + table.num_rows), pa.int64())
+            if bad_at:
+                skipped = {i for i, _ in bad_at}
+                numbers = numbers.filter(pa.array([i not in skipped for i in range(table.num_rows)]))
+            sink(PartitionRows(piece.append_column(ROW_COLUMN, numbers), table.num_rows, group_bad))
+        else:
+            bad.extend(group_bad)
+            pieces.append(piece)
         rows += table.num_rows
     if not pieces:
         pieces.append(pa.Table.from_arrays([pa.array([], pa.string()) for _ in columns], names=list(columns)))
