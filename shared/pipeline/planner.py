@@ -17,6 +17,7 @@ from typing import Final
 import pyarrow as pa
 
 from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
+from shared.activecampaign.membership import UNSUBSCRIBED, left_the_list
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
@@ -121,7 +122,7 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     stages.mark("rules")
     release_memory()  # apply_rules emptied `segments`: the raw columns are gone
     diff = await asyncio.to_thread(plan_diff, rules, state, export, options)
-    unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
+    unsubscribed = await _self_unsubscribed(client, export.list_id, diff.leavers)
     plan: Plan = await asyncio.to_thread(
         make_plan, rules, state, export, options, services.settings.shard_size, diff, unsubscribed
     )
@@ -199,6 +200,14 @@ async def _requeue(services: Services, run: Run, msg: RunMessage) -> None:
     if not pending:
         done = FinalizeMessage(export_id=run.export_id, export=run.export, run_id=run.id, traceparent=parent)
         await services.enqueue(FINALIZE_QUEUE, done.to_json())
+
+
+async def _self_unsubscribed(client: ActiveCampaignClient, list_id: int, leavers: pa.Table) -> frozenset[str]:
+    """The leavers AC shows unsubscribed from the list: they left it themselves (opted out)."""
+    if not leavers.num_rows:
+        return frozenset()
+    statuses = await left_the_list(client, list_id, [str(e) for e in leavers["email"].to_pylist()])
+    return frozenset(email for email, status in statuses.items() if status == UNSUBSCRIBED)
 
 
 async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:
