@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -92,19 +92,33 @@ class Services:
         scheme = "http" if hostname.lower() in self.settings.allowed_local_ac_hosts else "https"
         return f"{scheme}://{hostname}/api/3"
 
-    def ac_client(self, hostname: str, api_key: Secret, limits: AcLimits | None = None) -> ActiveCampaignClient:
-        """A client for the account; every client of one account shares its budget (and this process's session)."""
+    def ac_client(
+        self, hostname: str, api_key: Secret, limits: AcLimits | None = None, *, guest: bool = False
+    ) -> ActiveCampaignClient:
+        """A client for the account; every client of one account shares its budget (and this process's session):
+        the lane's budget, or with `guest` the guests' share (use it only under `ac_guest`)."""
+        budgets = self.budgets
         return ActiveCampaignClient(
             self.http(),
             host=hostname,
             base_url=self.account_base_url(hostname),
             api_key=api_key,
-            budget=self.budgets.for_host(hostname),
+            budget=budgets.guest_for_host(hostname) if guest else budgets.for_host(hostname),
             limits=limits or self.settings.ac,
         )
 
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
+        """A client on the lane's budget: for shards and the planner, inside the account's lane."""
         return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
+
+    @contextlib.asynccontextmanager
+    async def ac_guest(
+        self, hostname: str, api_key: Secret, limits: AcLimits | None = None
+    ) -> AsyncIterator[ActiveCampaignClient]:
+        """A client for calls a person waits on, outside the lane: under the account's guest lease, paced at the
+        guests' share of the budget (shared/pipeline/lane.py)."""
+        async with self.lanes.guest(hostname):
+            yield self.ac_client(hostname, api_key, limits, guest=True)
 
     async def ready(self) -> Services:
         """Create our containers and queues if they are missing (Bicep creates them in Azure; Azurite starts empty)."""

@@ -34,7 +34,7 @@ async def put_export(services: Services, call: Call) -> ApiResult:
     if current is not None:  # a contributor may not take over an export on a connection they cannot use
         await require_connection_use(services, call.principal, current.doc.connection, name)
     connection = await usable_connection(services, call.principal, body.connection)
-    warnings = await check_export(services, await services.ac_for(connection), body)
+    warnings = await check_export(services, connection, body)
     now = datetime.now(UTC)
     export = Export.model_validate(
         {
