@@ -138,6 +138,8 @@ class ShardSender:
                 else:
                     record.resubmissions += 1
                     result = await import_contacts(self._client, [self._payloads[r] for r in rows])
+                    if result.list_refused:
+                        await self._list.check(self._client)
                     record.batch_ids.extend(b for b, _ in result.accepted)
                     record.carried.extend([rows[i] for i in group] for _, group in result.accepted)
                     record.rejected.update({rows[r.index]: r.reason for r in result.rejected})
