@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import ContainerClient
 
 from shared.pipeline import lane as lanes
 from shared.pipeline.lane import GuestBusy, LaneBusy, LaneRegistry
 
 HOST = "acme.api-us1.com"
-
-
-@pytest.fixture
-async def container(storage_connection: str, unique: str) -> AsyncIterator[ContainerClient]:
-    async with BlobServiceClient.from_connection_string(storage_connection) as service:
-        client = service.get_container_client(unique)
-        await client.create_container()
-        yield client
 
 
 @pytest.fixture
