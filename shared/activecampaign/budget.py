@@ -9,6 +9,11 @@ general rate at 1 - GUEST_SHARE of AC's, and leaves GUEST_SHARE to guests: calls
 waits on (the API's key, list and field checks), made from any process under the
 account's short guest lease, never waiting for a long run's lane.  Lane and guests
 together stay inside the account's budget; the bulk budgets belong to the lane alone.
+GUEST_SHARE is 10%: each bulk import also costs about one status poll, so a batch takes two
+general requests and the lane's bulk rate is capped near half its general rate; at 90% that
+still leaves room to spend AC's initial bulk burst (bench: ceiling use 0.971; at 80% it fell
+to 0.90).  Within a budget, status polls go first for the general rate (their own rate
+bounds them), so reconciliation keeps pace and shards free their worker slots.
 
 The limiters are aiolimiter leaky buckets that mirror AC's documented budgets:
 5 requests/s overall, 100 multi-contact and 20 single-contact bulk imports per
@@ -34,7 +39,8 @@ from shared.config import AcLimits
 DEFAULT_SAFETY = 0.98
 JITTER_TOLERANCE_S = 0.5  # how much bunching of our requests on the way to AC the budget absorbs
 MIN_POLL_SHARE = 0.2  # polls always get at least this share of the general budget
-GUEST_SHARE = 0.2  # of the general rate, kept free by the lane for guests (1 of AC's 5 requests/s)
+OTHER_SHARE = 0.1  # of the general budget, kept from polls for the other calls of a run (list checks, look-ups)
+GUEST_SHARE = 0.1  # of the general rate, kept free by the lane for guests (0.5 of AC's 5 requests/s)
 
 
 def paced(limit: float, window_s: float, safety: float) -> AsyncLimiter:
@@ -64,11 +70,19 @@ class AccountBudget:
         self.general = paced(limits.requests_per_second, 1, safety)
         self.bulk = paced(limits.bulk_per_minute, 60, safety)
         self.bulk_single = paced(limits.bulk_single_per_minute, 60, safety)
-        # Status polls use what bulk imports leave of the general budget, so that
+        # Status polls use what bulk imports and a run's other calls leave of the general budget, so that
         # polling never starves sending.
-        poll_rps = max(limits.requests_per_second - bulk_rps, limits.requests_per_second * MIN_POLL_SHARE)
+        rps = limits.requests_per_second
+        poll_rps = max(rps - bulk_rps - rps * OTHER_SHARE, rps * MIN_POLL_SHARE)
         self.poll = paced(poll_rps, 1, safety)
         self._pause = pause or Pause()
+        # Polls go first for the general budget: reconciliation keeps pace with sending, so shards finish and
+        # free their worker slots.  Every other request queues for it one at a time, behind waiting polls (the
+        # poll rate above bounds what polls can take).
+        self._polls_waiting = 0
+        self._no_poll_waiting = asyncio.Event()
+        self._no_poll_waiting.set()
+        self._others = asyncio.Lock()
 
     @staticmethod
     def _now() -> float:
@@ -94,9 +108,24 @@ class AccountBudget:
                 await self.bulk_single.acquire()
             elif kind is RequestKind.POLL:
                 await self.poll.acquire()
-            await self.general.acquire()
+            if kind is RequestKind.POLL:
+                await self._general_for_poll()
+            else:
+                async with self._others:
+                    await self._no_poll_waiting.wait()
+                    await self.general.acquire()
             if self.paused_for <= 0:  # a 429 may have arrived while we waited for a token
                 return
+
+    async def _general_for_poll(self) -> None:
+        self._polls_waiting += 1
+        self._no_poll_waiting.clear()
+        try:
+            await self.general.acquire()
+        finally:
+            self._polls_waiting -= 1
+            if not self._polls_waiting:
+                self._no_poll_waiting.set()
 
 
 class BudgetRegistry:

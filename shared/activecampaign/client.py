@@ -116,17 +116,20 @@ class ActiveCampaignClient:
         return ImportInfo.from_json(body)
 
     async def wait_for_batch(self, batch_id: str) -> ImportInfo:
-        """Poll import/info until the batch is completed, failed or interrupted (or the poll timeout).
+        """Poll import/info, from one poll interval after the import on, until the batch is completed, failed or
+        interrupted (or the poll timeout).
 
         A batch that import/info does not know, MAX_UNKNOWN_POLLS answers in a row (404, 400 or a lasting
         `status: false`; AC documents `false` only for the first second), is given up: the answer has `lost`
         set, and its contacts are unconfirmed.  With the default 2 s interval and its backoff that is about a
-        minute; the same every time, whatever the timing.
+        minute and a half; the same every time, whatever the timing.
         """
         deadline = time.monotonic() + self._limits.poll_timeout_s
         delay = self._limits.poll_interval_s
         unknown = 0
         while True:
+            await self._sleep(delay)  # AC answers `status: false` for about a second after the import
+            delay = min(max(delay * 1.5, 0.05), 30.0)
             info = await self.import_info(batch_id)
             if info.done:
                 return info
@@ -139,8 +142,6 @@ class ActiveCampaignClient:
                     f"ActiveCampaign account {self.host} has not finished a bulk import after "
                     f"{self._limits.poll_timeout_s:.0f}s"
                 )
-            await self._sleep(delay)
-            delay = min(max(delay * 1.5, 0.05), 30.0)
 
     async def unsubscribed_page(self, list_id: str | int, after_id: int = 0) -> tuple[list[str], int, int]:
         """One page (100, by id) of the list's unsubscribed members (status 2) with ids above `after_id`:
