@@ -127,6 +127,7 @@ UNKNOWN = ["404", "400", "false"]
     [
         {
             "config": emulator_config(info_forgets_batches=True, unknown_batch_response=a),
+            "AC_POLL_INTERVAL_SECONDS": "0.01",
             "AC_POLL_TIMEOUT_SECONDS": "20",
         }
         for a in UNKNOWN
