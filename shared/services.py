@@ -120,6 +120,12 @@ class Services:
         async with self.lanes.guest(hostname):
             yield self.ac_client(hostname, api_key, limits, guest=True)
 
+    @contextlib.asynccontextmanager
+    async def ac_guest_for(self, connection: Connection) -> AsyncIterator[ActiveCampaignClient]:
+        """`ac_guest` with the connection's key: for the API's calls on a saved connection."""
+        async with self.ac_guest(connection.hostname, await self.secrets.get(connection.secret_name)) as client:
+            yield client
+
     async def ready(self) -> Services:
         """Create our containers and queues if they are missing (Bicep creates them in Azure; Azurite starts empty)."""
         if self._ready is None:

@@ -28,9 +28,8 @@ MAX_LISTED_ATTRIBUTES: Final = 30
 
 async def check_export(services: Services, connection: Connection, request: ExportRequest) -> list[str]:
     """Raise InvalidInput naming every failing field; return the warnings to show with the saved export."""
-    api_key = await services.secrets.get(connection.secret_name)
     try:
-        async with services.ac_guest(connection.hostname, api_key) as client:
+        async with services.ac_guest_for(connection) as client:
             details = await check_list(client, request.list_id)
             if request.mapping.custom_fields:
                 details += check_custom_fields(await client.fields(), request.mapping)
