@@ -134,7 +134,7 @@ param authTenantId string = ''
 param authAllowedClientApps array = []
 
 @description('Path the console is served at on the function app; registered as a redirect URI of the app registration.')
-param consolePath string = '/'
+param consolePath string = '/api/console/'
 
 @description('App-role values defined on the app registration (infra/auth/app-roles.json) and checked by the API.')
 param authAppRoles array = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -93,28 +93,53 @@ class Services:
         scheme = "http" if hostname.lower() in self.settings.allowed_local_ac_hosts else "https"
         return f"{scheme}://{hostname}/api/3"
 
-    def ac_client(self, hostname: str, api_key: Secret, limits: AcLimits | None = None) -> ActiveCampaignClient:
-        """A client for the account; every client of one account shares its budget (and this process's session)."""
+    def ac_client(
+        self, hostname: str, api_key: Secret, limits: AcLimits | None = None, *, guest: bool = False
+    ) -> ActiveCampaignClient:
+        """A client for the account; every client of one account shares its budget (and this process's session):
+        the lane's budget, or with `guest` the guests' share (use it only under `ac_guest`)."""
+        budgets = self.budgets
         return ActiveCampaignClient(
             self.http(),
             host=hostname,
             base_url=self.account_base_url(hostname),
             api_key=api_key,
-            budget=self.budgets.for_host(hostname),
+            budget=budgets.guest_for_host(hostname) if guest else budgets.for_host(hostname),
             limits=limits or self.settings.ac,
         )
 
     async def ac_for(self, connection: Connection) -> ActiveCampaignClient:
-        """A client with the key the connection document names.  A key PUT deletes the secret the old document
-        named once the new one is saved: if that happened since `connection` was read, the document is read
-        again and its (new) secret is used."""
+        """A client on the lane's budget: for shards and the planner, inside the account's lane."""
+        hostname, key = await self._key_of(connection)
+        return self.ac_client(hostname, key)
+
+    async def _key_of(self, connection: Connection) -> tuple[str, Secret]:
+        """The key the connection document names.  A key PUT deletes the secret the old document named once the
+        new one is saved: if that happened since `connection` was read, the document is read again and its (new)
+        secret is used."""
         try:
-            return self.ac_client(connection.hostname, await self.secrets.get(connection.secret_name))
+            return connection.hostname, await self.secrets.get(connection.secret_name)
         except SecretNotFound:
             found = await self.connections.find(connection.name)
             if found is None or found.doc.secret_name == connection.secret_name:
                 raise
-        return self.ac_client(found.doc.hostname, await self.secrets.get(found.doc.secret_name))
+        return found.doc.hostname, await self.secrets.get(found.doc.secret_name)
+
+    @contextlib.asynccontextmanager
+    async def ac_guest(
+        self, hostname: str, api_key: Secret, limits: AcLimits | None = None
+    ) -> AsyncIterator[ActiveCampaignClient]:
+        """A client for calls a person waits on, outside the lane: under the account's guest lease, paced at the
+        guests' share of the budget (shared/pipeline/lane.py)."""
+        async with self.lanes.guest(hostname):
+            yield self.ac_client(hostname, api_key, limits, guest=True)
+
+    @contextlib.asynccontextmanager
+    async def ac_guest_for(self, connection: Connection) -> AsyncIterator[ActiveCampaignClient]:
+        """`ac_guest` with the connection's key: for the API's calls on a saved connection."""
+        hostname, key = await self._key_of(connection)
+        async with self.ac_guest(hostname, key) as client:
+            yield client
 
     async def ready(self) -> Services:
         """Create our containers and queues if they are missing (Bicep creates them in Azure; Azurite starts empty)."""

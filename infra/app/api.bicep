@@ -181,7 +181,11 @@ resource authSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     }
     globalValidation: {
       requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
+      // A browser opening the console without a session is sent to the Entra sign-in page; the console's own API
+      // calls send X-Requested-With: XMLHttpRequest, which Easy Auth answers with 401 instead of a redirect, and
+      // so does any client that sends no browser cookies (it gets a 302 it will not follow, or uses a token).
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
       excludedPaths: authExcludedPaths
     }
     httpSettings: {

@@ -16,7 +16,7 @@ param displayName string
 param hostName string
 
 @description('Path the console is served at on that host; registered as a redirect URI next to Easy Auth\'s callback.')
-param consolePath string = '/'
+param consolePath string = '/api/console/'
 
 @description('Principal (object) id of the function app\'s user-assigned identity: Easy Auth signs in with it instead of a client secret.')
 param identityPrincipalId string

@@ -55,8 +55,8 @@ class Batch:
         stage = (now - self.false_until) / (self.ready_at - self.false_until)
         return "waiting" if stage < 1 / 3 else "claimed" if stage < 2 / 3 else "active"
 
-    def info(self, now: float, *, include_updated: bool) -> dict[str, Any]:
-        """The body of GET /import/info for this batch."""
+    def info(self, now: float, *, include_updated: bool, failure_reasons: bool = False) -> dict[str, Any]:
+        """The body of GET /import/info for this batch (`failure` as emails, or as {email, reason} objects)."""
         status = self.status(now)
         if status is False:
             return {"status": False}
@@ -65,7 +65,12 @@ class Batch:
         ids: Iterable[int] = self.new_ids
         if include_updated and self.updated_ids:
             ids = sorted({*self.new_ids, *self.updated_ids})
-        return {"status": status, "success": [str(i) for i in ids], "failure": [email for email, _ in self.failures]}
+        failure: list[Any] = (
+            [{"email": email, "reason": reason} for email, reason in self.failures]
+            if failure_reasons
+            else [email for email, _ in self.failures]
+        )
+        return {"status": status, "success": [str(i) for i in ids], "failure": failure}
 
     def to_json(self, now: float, origin: float) -> dict[str, Any]:
         """The inspection view (GET /_emulator/batches)."""

@@ -84,6 +84,17 @@ class EmulatorConfig:
         "GET /import/info for an unknown batchId: 404, 200 with status false, or 400.",
         choices=("404", "false", "400"),
     )
+    info_failure_reasons: bool = _opt(
+        False,
+        "import/info `failure` items are objects {email, reason} (reason: excluded, bounced, contact limit "
+        "reached, previously unsubscribed from list, list does not exist, field does not exist) instead of "
+        "emails. UNCONFIRMED: AC documents a list of emails only.",
+    )
+    info_forgets_batches: bool = _opt(
+        False,
+        "GET /import/info does not know accepted batches (as if AC lost their records) and answers them as "
+        "unknown_batch_response says; their contacts are applied all the same.",
+    )
     batch_failure_probability: float = _opt(0.0, "Chance that an accepted batch ends failed (nothing applied).")
     batch_failure_status: str = _opt("failed", "Terminal status of such batches.", choices=("failed", "interrupted"))
     # --- contacts -----------------------------------------------------------------------------

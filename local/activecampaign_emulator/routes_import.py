@@ -84,10 +84,14 @@ async def get_import_info(request: web.Request) -> web.Response:
     if not batch_id:
         return json_response({"success": 0, "message": "'batchId' is a required field."}, status=400)
     batch = emu.state.batches.get(batch_id)
-    if batch is None:
+    if batch is None or emu.config.info_forgets_batches:
         mode = emu.config.unknown_batch_response
         if mode == "false":
             return json_response({"status": False})
         message = f"No Result found for Batch with id {batch_id}" if mode == "404" else "Invalid batchId."
         return json_response({"success": 0, "message": message}, status=int(mode))
-    return json_response(batch.info(emu.clock(), include_updated=emu.config.info_success_includes_updated))
+    config = emu.config
+    info = batch.info(
+        emu.clock(), include_updated=config.info_success_includes_updated, failure_reasons=config.info_failure_reasons
+    )
+    return json_response(info)

@@ -184,7 +184,8 @@ class AccountState:
         tags: Iterable[str] = (),
         lists: dict[int, int] | None = None,
     ) -> Contact:
-        """Create or update a contact as if it existed before; `lists` maps list id -> status (1 or 2)."""
+        """Create or update a contact as if it existed before; `lists` maps list id -> status (1 subscribed,
+        2 unsubscribed, 3 bounced: AC's numbering as SDKs have it, UNCONFIRMED)."""
         key = email.lower()
         contact = self.by_email.get(key) or self.new_contact(email, key, self.wall())
         for attr, value in (("first_name", first_name), ("last_name", last_name), ("phone", phone)):
@@ -195,7 +196,7 @@ class AccountState:
         if tags:
             contact.add_tags(self.tag_ids(tuple(tags)))
         for list_id, status in (lists or {}).items():
-            if status not in (1, 2):
-                raise ValueError("a list status must be 1 (subscribed) or 2 (unsubscribed)")
+            if status not in (1, 2, 3):
+                raise ValueError("a list status must be 1 (subscribed), 2 (unsubscribed) or 3 (bounced)")
             self.lists[int(list_id)].set_status(contact.id, status)
         return contact

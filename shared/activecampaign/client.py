@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_RATE_LIMIT_PAUSE_S = 5.0  # when AC's rate-limit answer carries no Retry-After
 PAGE_SIZE = 100
+MAX_UNKNOWN_POLLS = 8  # import/info answers in a row that do not know a batch (404, 400, false) before giving up
 BACKOFF = wait_exponential_jitter(multiplier=0.25, max=20.0, jitter=0.5)  # 0.25, 0.5, 1, 2 ... 20 s (+ jitter)
 
 
@@ -117,39 +118,50 @@ class ActiveCampaignClient:
         return str(batch_id)
 
     async def import_info(self, batch_id: str) -> ImportInfo:
-        status, body = await self._call("GET", "/import/info", params={"batchId": batch_id}, kind=RequestKind.POLL)
-        if status == 404:
-            return ImportInfo(status=None)
+        """The batch's state; `unknown` holds AC's answer when it does not know the batch (404 or 400)."""
+        params = {"batchId": batch_id}
+        status, body = await self._call("GET", "/import/info", params=params, kind=RequestKind.POLL, accept={400})
+        if status in (400, 404):
+            return ImportInfo(status=None, unknown=str(status))
         return ImportInfo.from_json(body)
 
     async def wait_for_batch(self, batch_id: str) -> ImportInfo:
-        """Poll import/info until the batch is completed, failed or interrupted (or the poll timeout)."""
+        """Poll import/info, from one poll interval after the import on, until the batch is completed, failed or
+        interrupted (or the poll timeout).
+
+        A batch that import/info does not know, MAX_UNKNOWN_POLLS answers in a row (404, 400 or a lasting
+        `status: false`; AC documents `false` only for the first second), is given up: the answer has `lost`
+        set, and its contacts are unconfirmed.  With the default 2 s interval and its backoff that is about a
+        minute and a half; the same every time, whatever the timing.
+        """
         deadline = time.monotonic() + self._limits.poll_timeout_s
         delay = self._limits.poll_interval_s
+        unknown = 0
         while True:
+            await self._sleep(delay)  # AC answers `status: false` for about a second after the import
+            delay = min(max(delay * 1.5, 0.05), 30.0)
             info = await self.import_info(batch_id)
             if info.done:
                 return info
+            unknown = unknown + 1 if info.status is None else 0
+            if unknown >= MAX_UNKNOWN_POLLS:
+                answer = f"answered {info.unknown}" if info.unknown else "answered status false"
+                return ImportInfo(status=None, lost=f"its import/info {answer} {unknown} times in a row")
             if time.monotonic() >= deadline:
                 raise AcTransientError(
                     f"ActiveCampaign account {self.host} has not finished a bulk import after "
                     f"{self._limits.poll_timeout_s:.0f}s"
                 )
-            await self._sleep(delay)
-            delay = min(max(delay * 1.5, 0.05), 30.0)
 
-    async def unsubscribed_emails(self, list_id: str | int) -> set[str]:
-        """Every email unsubscribed from the list (status 2), lowercased: paginated by id, 100 at a time."""
-        found: set[str] = set()
-        last = 0
-        while True:
-            params = {"listid": int(list_id), "status": 2, "limit": PAGE_SIZE, "orders[id]": "ASC", "id_greater": last}
-            _, body = await self._call("GET", "/contacts", params=params)
-            page = _get(body, "contacts", [])
-            found.update(str(c.get("email", "")).strip().lower() for c in page)
-            if len(page) < PAGE_SIZE:
-                return found
-            last = max(_int(c.get("id"), last) for c in page)
+    async def unsubscribed_page(self, list_id: str | int, after_id: int = 0) -> tuple[list[str], int, int]:
+        """One page (100, by id) of the list's unsubscribed members (status 2) with ids above `after_id`:
+        (lowercased emails, the last id, how many there are from `after_id` on: AC's meta.total)."""
+        params = {"listid": int(list_id), "status": 2, "limit": PAGE_SIZE, "orders[id]": "ASC", "id_greater": after_id}
+        _, body = await self._call("GET", "/contacts", params=params)
+        page = _get(body, "contacts", [])
+        emails = [str(c.get("email", "")).strip().lower() for c in page]
+        last = max((_int(c.get("id"), after_id) for c in page), default=after_id)
+        return emails, last, _int(_get(_get(body, "meta", {}), "total", None), len(page))
 
     async def find_contact_id(self, email: str) -> str | None:
         _, body = await self._call("GET", "/contacts", params={"email": email})
@@ -183,7 +195,9 @@ class ActiveCampaignClient:
         params: Mapping[str, Any] | None = None,
         body: bytes | None = None,
         kind: RequestKind = RequestKind.GENERAL,
+        accept: frozenset[int] | set[int] = frozenset(),
     ) -> tuple[int, Any]:
+        """(status, parsed body) of a request AC answered OK, 404, or with a refusal status in `accept`."""
         retrying = AsyncRetrying(
             stop=self._stop,
             wait=self._wait,
@@ -194,11 +208,17 @@ class ActiveCampaignClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, path, params, body, kind)
+                return await self._once(method, path, params, body, kind, accept)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: bytes | None, kind: RequestKind
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        kind: RequestKind,
+        accept: frozenset[int] | set[int],
     ) -> tuple[int, Any]:
         await self._budget.acquire(kind)
         headers = dict(self._headers)
@@ -248,6 +268,8 @@ class ActiveCampaignClient:
             )
         if action is Action.FATAL:
             raise AcAuthError(self.host, status)
+        if status in accept:
+            return status, parsed
         if action is Action.SPLIT and isinstance(parsed, Mapping):
             raise AcBatchInvalid(self.host, parse_failure_reasons(parsed))
         raise AcRequestRejected(f"ActiveCampaign account {self.host} refused {method} {path} ({status})")

@@ -3,7 +3,8 @@
 - `request_groups` cuts contacts into requests by count and exact serialised bytes (a contact too
   big for any request is refused on the spot);
 - `deliver` sends the requests (isolating contacts AC calls invalid), polls import/info for every
-  accepted batch, and reports per contact: accepted and confirmed, or rejected with a reason.
+  accepted batch, and reports per contact: accepted and confirmed, or rejected with a reason (for a
+  contact AC dropped after its 200, what AC's answer says: shared/activecampaign/dropped.py).
 The shard worker uses `request_groups` with its own checkpointed loop; `deliver` is the whole job
 in one call, for callers that need no checkpoints.
 """
@@ -17,14 +18,11 @@ from typing import Final
 
 from shared.activecampaign.bulk import import_contacts
 from shared.activecampaign.client import ActiveCampaignClient
+from shared.activecampaign.dropped import drop_reason
 from shared.activecampaign.payload import batch_ranges, fits_alone
 from shared.config import AcLimits
 
 TOO_LARGE: Final = "the contact is larger than ActiveCampaign's 400 KB bulk-import request limit"
-NOT_IMPORTED: Final = (
-    "ActiveCampaign did not import this contact (excluded, bounced, previously unsubscribed from the list, "
-    "or over the plan's contact limit)"
-)
 
 
 def request_groups(payloads: Sequence[bytes], limits: AcLimits) -> tuple[list[list[int]], dict[int, str]]:
@@ -61,13 +59,15 @@ async def deliver(
             outcome.batch_ids.append(batch_id)
             info = await client.wait_for_batch(batch_id)
             if info.status != "completed":
-                reason = f"ActiveCampaign could not process the import ({info.status})"
+                why = info.lost or info.status
+                reason = f"ActiveCampaign could not process the import ({why})"
                 outcome.rejected.update(dict.fromkeys(positions, reason))
                 continue
             dropped = {e.strip().lower() for e in info.failure}
             for position in positions:
-                if emails[position].strip().lower() in dropped:
-                    outcome.rejected[position] = NOT_IMPORTED
+                email = emails[position].strip().lower()
+                if email in dropped:
+                    outcome.rejected[position] = drop_reason(info.reasons.get(email))
                 else:
                     outcome.confirmed.add(position)
 
@@ -75,4 +75,4 @@ async def deliver(
     return outcome
 
 
-__all__ = ["NOT_IMPORTED", "TOO_LARGE", "Delivery", "deliver", "request_groups"]
+__all__ = ["TOO_LARGE", "Delivery", "deliver", "request_groups"]

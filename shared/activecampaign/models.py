@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 TERMINAL_BATCH_STATUSES: Final = frozenset({"completed", "failed", "interrupted"})
+FAILURE_REASON_KEYS: Final = ("reason", "failureReason", "message", "error")  # a reason in a `failure` object
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,20 @@ def fields_named(fields: Sequence[AcField], wanted: str) -> list[AcField]:
 
 @dataclass(frozen=True)
 class ImportInfo:
-    """GET /import/info: `status` is None while AC still answers `false` (the first second or so)."""
+    """GET /import/info: `status` is None while AC still answers `false` (the first second or so), or while it
+    does not know the batch (`unknown`: the answer, e.g. "404").
+
+    `failure` is AC's documented list of emails; `reasons` holds a reason per (lowercased) email when AC gives
+    one, i.e. when a `failure` item is an object with an email and a reason (UNCONFIRMED: not documented).
+    `lost` says why polling gave up on a batch AC never knew (wait_for_batch).
+    """
 
     status: str | None
     success: tuple[str, ...] = ()
     failure: tuple[str, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    unknown: str | None = None
+    lost: str | None = None
 
     @property
     def done(self) -> bool:
@@ -66,11 +76,32 @@ class ImportInfo:
             return cls(status=None)
         raw = body.get("status")
         status = str(raw).lower() if isinstance(raw, str) and raw else None
+        emails: list[str] = []
+        reasons: dict[str, str] = {}
+        for item in body.get("failure") or ():
+            if isinstance(item, Mapping):
+                email = str(item.get("email") or "")
+                text = next((str(item[k]) for k in FAILURE_REASON_KEYS if item.get(k)), "")
+                if email and text:
+                    reasons[email.strip().lower()] = text
+            else:
+                email = str(item)
+            if email:
+                emails.append(email)
         return cls(
             status=status,
             success=tuple(str(x) for x in body.get("success") or ()),
-            failure=tuple(str(x) for x in body.get("failure") or ()),
+            failure=tuple(emails),
+            reasons=reasons,
         )
 
 
-__all__ = ["TERMINAL_BATCH_STATUSES", "AcField", "AcList", "AcUser", "ImportInfo", "fields_named"]
+__all__ = [
+    "FAILURE_REASON_KEYS",
+    "TERMINAL_BATCH_STATUSES",
+    "AcField",
+    "AcList",
+    "AcUser",
+    "ImportInfo",
+    "fields_named",
+]

@@ -1,5 +1,8 @@
 """What an export is checked against before it is saved: the AC account and the segment snapshots.
 
+The AC checks run as a guest of the account (shared/pipeline/lane.py): a person is waiting, so they never
+wait for a run's lane, and they stay inside the account's budget together with it.
+
 - the list id exists in ActiveCampaign (400 naming `listId`);
 - each custom field mapping names an AC field by id or title (400 naming
   `mapping.customFields.<i>.field`);
@@ -16,23 +19,24 @@ from typing import Final
 
 from shared.activecampaign import AcAuthError, AcField, AcNotFound, ActiveCampaignClient, fields_named
 from shared.errors import ErrorDetail, InvalidInput, SnapshotError
-from shared.models import AttributeMapping, ExportRequest
+from shared.models import AttributeMapping, Connection, ExportRequest
 from shared.services import Services
 from shared.snapshot import SegmentSnapshot, find_snapshot, resolve_attribute
 
 MAX_LISTED_ATTRIBUTES: Final = 30
 
 
-async def check_export(services: Services, client: ActiveCampaignClient, request: ExportRequest) -> list[str]:
+async def check_export(services: Services, connection: Connection, request: ExportRequest) -> list[str]:
     """Raise InvalidInput naming every failing field; return the warnings to show with the saved export."""
     try:
-        details = await check_list(client, request.list_id)
-        if request.mapping.custom_fields:
-            details += check_custom_fields(await client.fields(), request.mapping)
+        async with services.ac_guest_for(connection) as client:
+            details = await check_list(client, request.list_id)
+            if request.mapping.custom_fields:
+                details += check_custom_fields(await client.fields(), request.mapping)
     except AcAuthError:
         raise InvalidInput.for_field(
             "connection",
-            f"ActiveCampaign account {client.host} refused the connection's API key: an admin must update "
+            f"ActiveCampaign account {connection.hostname} refused the connection's API key: an admin must update "
             f"connection {request.connection!r} with a working key",
         ) from None
     attribute_details, warnings = await check_segments(services, request)

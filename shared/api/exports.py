@@ -36,7 +36,7 @@ async def put_export(services: Services, call: Call) -> ApiResult:
     kept_root = current.doc.snapshot_root if current is not None else None
     require_snapshot_root(services.settings, call.principal, body.snapshot_root, kept_root)
     connection = await usable_connection(services, call.principal, body.connection)
-    warnings = await check_export(services, await services.ac_for(connection), body)
+    warnings = await check_export(services, connection, body)
     now = datetime.now(UTC)
     export = Export.model_validate(
         {

@@ -58,14 +58,14 @@ async def connection_for_use(services: Services, call: Call) -> Connection:
 
 
 async def list_account_lists(services: Services, call: Call) -> ApiResult:
-    client = await services.ac_for(await connection_for_use(services, call))
-    lists = sorted(await client.lists(), key=lambda item: item.name.casefold())
+    async with services.ac_guest_for(await connection_for_use(services, call)) as client:  # a person waits
+        lists = sorted(await client.lists(), key=lambda item: item.name.casefold())
     return ApiResult(200, AcListList(items=[AcListItem(id=item.id, name=item.name) for item in lists]))
 
 
 async def list_account_fields(services: Services, call: Call) -> ApiResult:
-    client = await services.ac_for(await connection_for_use(services, call))
-    fields = sorted(await client.fields(), key=lambda f: f.title.casefold())
+    async with services.ac_guest_for(await connection_for_use(services, call)) as client:  # a person waits
+        fields = sorted(await client.fields(), key=lambda f: f.title.casefold())
     return ApiResult(200, AcFieldList(items=[AcFieldItem(id=f.id, title=f.title, type=f.type) for f in fields]))
 
 

@@ -1,7 +1,8 @@
 """Checks a connection must pass before it is saved: a safe hostname, and a key ActiveCampaign accepts.
 
 The key is verified with `GET /api/3/users/me` through the production client (the same
-session, budget and status table), with few attempts: a caller is waiting.  Every failure
+session and status table, as a guest of the account: shared/pipeline/lane.py), with few
+attempts: a caller is waiting.  Every failure
 names the field to fix and never carries the key.
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Final
 
-from shared.activecampaign import AcAuthError, AcHostRefused, AcRequestRejected, ActiveCampaignClient, AcUser
-from shared.config import Secret
+from shared.activecampaign import AcAuthError, AcHostRefused, AcRequestRejected, AcUser
+from shared.config import AcLimits, Secret
 from shared.errors import InvalidInput
 from shared.security import normalise_hostname
 from shared.services import Services
@@ -40,22 +41,21 @@ async def checked_hostname(services: Services, raw: str) -> str:
     return host
 
 
-def verification_client(services: Services, hostname: str, api_key: Secret) -> ActiveCampaignClient:
-    limits = dataclasses.replace(
+def verification_limits(services: Services) -> AcLimits:
+    return dataclasses.replace(
         services.settings.ac,
         max_attempts=min(services.settings.ac.max_attempts, VERIFY_ATTEMPTS),
         timeout_s=min(services.settings.ac.timeout_s, VERIFY_TIMEOUT_S),
         poll_timeout_s=VERIFY_RATE_LIMIT_WAIT_S,
     )
-    return services.ac_client(hostname, api_key, limits)
 
 
 async def verify_key(services: Services, hostname: str, api_key: Secret) -> AcUser:
     """GET /users/me with the key: the account user, or 400 naming `apiKey` if AC refuses it, `hostname` if it
     is not AC."""
-    client = verification_client(services, hostname, api_key)
     try:
-        user = await client.verify_credentials()
+        async with services.ac_guest(hostname, api_key, verification_limits(services)) as client:
+            user = await client.verify_credentials()
     except AcAuthError as exc:
         reason = AUTH_REASONS.get(exc.ac_status, f"refused the request ({exc.ac_status})")
         raise InvalidInput.for_field(
@@ -77,4 +77,4 @@ async def verify_key(services: Services, hostname: str, api_key: Secret) -> AcUs
     return user
 
 
-__all__ = ["checked_hostname", "verification_client", "verify_key"]
+__all__ = ["checked_hostname", "verification_limits", "verify_key"]

@@ -23,6 +23,8 @@ class BatchRecord(BaseModel):
     carried: list[list[int]] = Field(default_factory=list)  # the shard rows each batch carried
     rejected: dict[int, str] = Field(default_factory=dict)  # shard row -> AC's reason (validation 400s)
     failed: list[int] = Field(default_factory=list)  # shard rows in import/info `failure`
+    failed_reasons: dict[int, str] = Field(default_factory=dict)  # AC's reason text for a failed row, when given
+    unconfirmed: dict[int, str] = Field(default_factory=dict)  # rows of an import that import/info never knew
     reconciled: bool = False
     resubmissions: int = 0
 
@@ -53,7 +55,8 @@ class Checkpoint(BaseModel):
     local_rejects: dict[int, str] = Field(default_factory=dict)  # rows refused before sending (too large)
     resubscribed: list[int] = Field(default_factory=list)
     resubscribe_failed: dict[int, str] = Field(default_factory=dict)
-    opted_out: list[int] = Field(default_factory=list)
+    opted_out: list[int] = Field(default_factory=list)  # failed rows that unsubscribed themselves in AC
+    dropped: dict[int, str] = Field(default_factory=dict)  # the other failed rows -> what is known of why
     done: bool = False
     failed: bool = False
     counts: ShardCounts | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.activecampaign.delivery import NOT_IMPORTED
+from shared.activecampaign.dropped import drop_reason
 from shared.pipeline.checkpoint import Checkpoint, ShardCounts
 from shared.pipeline.shards import Op, Outcome
 
@@ -24,7 +24,10 @@ def shard_outcomes(
                 codes[row], reasons[row] = code, reason
         sent += len({r for carried in record.carried for r in carried})
         for row in record.failed:
-            codes[row], reasons[row] = int(Outcome.REJECTED), NOT_IMPORTED
+            why = checkpoint.dropped.get(row) or drop_reason(record.failed_reasons.get(row))
+            codes[row], reasons[row] = int(Outcome.REJECTED), why
+        for row, reason in record.unconfirmed.items():
+            codes[row], reasons[row] = int(Outcome.UNCONFIRMED), reason
         for row, reason in record.rejected.items():
             codes[row], reasons[row] = int(Outcome.REJECTED), reason
     for row, reason in checkpoint.local_rejects.items():

@@ -4,6 +4,11 @@ A redelivered run message is harmless: a run already Sending only has its unfini
 shards queued again (shards are exclusive and resume from their checkpoints), and a
 run interrupted while Planning is planned again from scratch (shard files are
 rewritten with the same content).
+
+The planner calls ActiveCampaign (the list check, /fields, the leavers' list status) inside
+the account's lane, like a shard: it joins the lane before its first call and leaves it
+when the plan is written.  When another process holds the lane, the run message goes back
+to the queue, delayed, and the run stays Queued.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from typing import Final
 import pyarrow as pa
 
 from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
+from shared.activecampaign.membership import UNSUBSCRIBED, left_the_list
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
-from shared.models import Export, Run, RunError, RunStatus
-from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
+from shared.models import Connection, Export, Run, RunError, RunStatus
+from shared.names import FINALIZE_QUEUE, RUN_QUEUE, SHARD_QUEUE
 from shared.pipeline.finish import end_run
+from shared.pipeline.lane import LaneBusy
 from shared.pipeline.ledger import plan_key, record_decision
 from shared.pipeline.lookup import connection_of, export_of
 from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
@@ -60,6 +67,8 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
     async with _plans:
         try:
             await _plan(services, run, msg)
+        except LaneBusy as busy:  # another process sends to the account: plan later, as shards wait
+            await services.enqueue(RUN_QUEUE, msg.to_json(), delay_s=busy.retry_after)
         except RetriableError:
             raise
         except ExportError as exc:
@@ -69,6 +78,16 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
 
 
 async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
+    export = await export_of(services, run.export_id, run.export)
+    connection = await connection_of(services, export)
+    lane = await services.lanes.enter(connection.hostname)  # LaneBusy: the message goes back to the queue
+    try:
+        await _plan_in_lane(services, run, msg, export, connection)
+    finally:
+        await lane.leave()
+
+
+async def _plan_in_lane(services: Services, run: Run, msg: RunMessage, export: Export, connection: Connection) -> None:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     stages = Stages()
@@ -79,8 +98,6 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
             update={"status": RunStatus.PLANNING, "timings": r.timings.model_copy(update={"started_at": started})}
         ),
     )
-    export = await export_of(services, run.export_id, run.export)
-    connection = await connection_of(services, export)
     target = target_of(export, connection)
     client = await services.ac_for(connection)
     try:
@@ -121,7 +138,7 @@ async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
     stages.mark("rules")
     release_memory()  # apply_rules emptied `segments`: the raw columns are gone
     diff = await asyncio.to_thread(plan_diff, rules, state, export, options)
-    unsubscribed = frozenset(await client.unsubscribed_emails(export.list_id)) if diff.leavers.num_rows else frozenset()
+    unsubscribed = await _self_unsubscribed(client, export.list_id, diff.leavers)
     plan: Plan = await asyncio.to_thread(
         make_plan, rules, state, export, options, services.settings.shard_size, diff, unsubscribed
     )
@@ -199,6 +216,14 @@ async def _requeue(services: Services, run: Run, msg: RunMessage) -> None:
     if not pending:
         done = FinalizeMessage(export_id=run.export_id, export=run.export, run_id=run.id, traceparent=parent)
         await services.enqueue(FINALIZE_QUEUE, done.to_json())
+
+
+async def _self_unsubscribed(client: ActiveCampaignClient, list_id: int, leavers: pa.Table) -> frozenset[str]:
+    """The leavers AC shows unsubscribed from the list: they left it themselves (opted out)."""
+    if not leavers.num_rows:
+        return frozenset()
+    statuses = await left_the_list(client, list_id, [str(e) for e in leavers["email"].to_pylist()])
+    return frozenset(email for email, status in statuses.items() if status == UNSUBSCRIBED)
 
 
 async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:

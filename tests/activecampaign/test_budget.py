@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from tenacity import RetryCallState
 
-from shared.activecampaign import AccountBudget, ActiveCampaignClient, RequestKind
+from shared.activecampaign import AccountBudget, ActiveCampaignClient, BudgetRegistry, RequestKind
 from shared.activecampaign.errors import AcRateLimited, AcTransientError
 from shared.config import AcLimits
 
@@ -105,6 +105,34 @@ async def test_a_pause_that_arrives_while_waiting_for_a_token_is_respected(clock
     assert not waiting.done()  # the token came, but the pause holds it
     await clock.advance(4.5)
     assert waiting.done()
+
+
+async def test_the_lane_and_its_guests_share_the_general_rate_and_one_pause(clock: FakeClock) -> None:
+    registry = BudgetRegistry(AcLimits())  # AC's 5 requests/s
+    lane, guest = registry.for_host("acme.api-us1.com"), registry.guest_for_host("ACME.activehosted.com")
+    lanes, guests = start(lane, RequestKind.GENERAL, 100), start(guest, RequestKind.GENERAL, 100)
+    await clock.advance(10.0)
+    done_lane, done_guest = sum(t.done() for t in lanes), sum(t.done() for t in guests)
+    # 90% and 10% of 5/s, each paced at 98%: together 98% of AC's rate, and their bursts (2 + 1) stay below
+    # AC's bucket of 5
+    assert 2 + 43 <= done_lane <= 2 + 45 and 1 + 4 <= done_guest <= 1 + 5
+    assert done_lane + done_guest <= 3 + 0.98 * 5 * 10
+    guest.pause(3.0)  # a 429 answered to a guest holds the lane's requests too (one account, one budget)
+    assert lane.paused_for == pytest.approx(3.0)
+    for t in lanes + guests:
+        t.cancel()
+
+
+async def test_status_polls_go_before_other_requests_waiting_for_the_general_rate(clock: FakeClock) -> None:
+    budget = AccountBudget(AcLimits())
+    others = start(budget, RequestKind.BULK_MULTI, 30)  # a run's imports, queued for the general rate
+    await settle()
+    poll = start(budget, RequestKind.POLL, 1)[0]
+    await clock.advance(0.5)
+    assert poll.done()  # next in line, not behind the 28 imports still waiting
+    assert sum(t.done() for t in others) <= 4
+    for t in others:
+        t.cancel()
 
 
 def _state(exc: BaseException, attempt: int) -> RetryCallState:

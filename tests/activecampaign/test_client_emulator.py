@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -16,6 +17,9 @@ from shared.activecampaign import (
     contact_payload,
     deliver,
 )
+from shared.activecampaign.client import MAX_UNKNOWN_POLLS
+from shared.activecampaign.dropped import Drop, drop_reason
+from shared.activecampaign.models import ImportInfo
 from shared.config import AcLimits, Secret
 
 SCALE = 20.0
@@ -42,7 +46,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def client_for(
-    emulator: EmulatorServer, session: aiohttp.ClientSession, key: str | None = None
+    emulator: EmulatorServer, session: aiohttp.ClientSession, key: str | None = None, limits: AcLimits = LIMITS
 ) -> ActiveCampaignClient:
     host = emulator.url.removeprefix("http://")
     return ActiveCampaignClient(
@@ -50,8 +54,8 @@ def client_for(
         host=host,
         base_url=f"{emulator.url}/api/3",
         api_key=Secret(key or emulator.api_key),
-        budget=BudgetRegistry(LIMITS).for_host(host),
-        limits=LIMITS,
+        budget=BudgetRegistry(limits).for_host(host),
+        limits=limits,
     )
 
 
@@ -133,3 +137,73 @@ async def test_contacts_that_fail_in_import_info_are_reported_per_email(
     assert all("did not import" in reason for reason in outcome.rejected.values())
     assert len(outcome.confirmed) == 297
     assert set(emulator.state.list_members(1)) == set(emails) - {emails[3], emails[42], emails[260]}
+
+
+@pytest.mark.parametrize("answer", ["404", "400", "false"])
+async def test_an_accepted_batch_import_info_never_knows_is_given_up_after_a_fixed_number_of_polls(
+    emulator: EmulatorServer, session: aiohttp.ClientSession, answer: str
+) -> None:
+    # AC accepted the imports, then import/info does not know them: 404, 400, or status false for ever
+    emulator.patch_config(info_forgets_batches=True, unknown_batch_response=answer)
+    emails, payloads = contacts(300)  # two requests
+    limits = dataclasses.replace(LIMITS, poll_timeout_s=5.0)  # (before, polling ran until this timeout)
+    outcome = await deliver(client_for(emulator, session, limits=limits), emails, payloads, limits)
+    assert outcome.confirmed == set() and set(outcome.rejected) == set(range(300))
+    said = "status false" if answer == "false" else answer
+    assert set(outcome.rejected.values()) == {
+        f"ActiveCampaign could not process the import (its import/info answered {said} "
+        f"{MAX_UNKNOWN_POLLS} times in a row)"
+    }
+    async with session.get(f"{emulator.url}/_emulator/requests") as response:
+        counts = (await response.json())["counts"]
+    assert sum(counts["GET /import/info"].values()) == 2 * MAX_UNKNOWN_POLLS  # bounded, the same every run
+    assert set(emulator.state.list_members(1)) == set(emails)  # AC did apply them: they are only unconfirmed
+
+
+async def test_dropped_contacts_get_the_reason_ac_gives_in_either_failure_shape(
+    emulator: EmulatorServer, session: aiohttp.ClientSession
+) -> None:
+    emails, payloads = contacts(300)
+    emulator.state.seed_exclusions([emails[3]])
+    emulator.state.seed_bounced([emails[42]])
+    emulator.state.seed_contact(emails[260], lists={1: 2})  # unsubscribed from the list before
+    emulator.patch_config(info_failure_reasons=True)  # failure: [{"email", "reason"}] (UNCONFIRMED shape)
+    outcome = await deliver(client_for(emulator, session), emails, payloads, LIMITS)
+    assert outcome.rejected == {
+        3: Drop.EXCLUDED.value,
+        42: Drop.BOUNCED.value,
+        260: Drop.UNSUBSCRIBED.value,
+    }
+    emulator.patch_config(info_failure_reasons=False, contact_limit=emulator.state.contact_count)
+    more, more_payloads = contacts(2, prefix="new")
+    outcome = await deliver(client_for(emulator, session), more, more_payloads, LIMITS)
+    assert outcome.rejected == {0: Drop.NO_REASON.value, 1: Drop.NO_REASON.value}  # AC's documented shape
+    emulator.patch_config(info_failure_reasons=True)
+    outcome = await deliver(client_for(emulator, session), more, more_payloads, LIMITS)
+    assert outcome.rejected == {0: Drop.OVER_LIMIT.value, 1: Drop.OVER_LIMIT.value}
+
+
+def test_import_info_failure_is_read_as_emails_or_as_objects_with_a_reason() -> None:
+    emails_only = ImportInfo.from_json({"status": "completed", "success": ["1"], "failure": ["A@x.io", "b@x.io"]})
+    assert emails_only.failure == ("A@x.io", "b@x.io") and emails_only.reasons == {}
+    objects = ImportInfo.from_json(
+        {
+            "status": "completed",
+            "failure": [
+                {"email": "A@x.io", "reason": "excluded"},
+                {"email": "c@x.io", "failureReason": "Contact limit reached"},
+                {"email": "d@x.io"},
+                "e@x.io",
+            ],
+        }
+    )
+    assert objects.failure == ("A@x.io", "c@x.io", "d@x.io", "e@x.io")
+    assert objects.reasons == {"a@x.io": "excluded", "c@x.io": "Contact limit reached"}
+    assert [drop_reason(objects.reasons.get(e.lower())) for e in objects.failure] == [
+        Drop.EXCLUDED.value,
+        Drop.OVER_LIMIT.value,
+        Drop.NO_REASON.value,
+        Drop.NO_REASON.value,
+    ]
+    assert drop_reason("List 7 does not exist") == Drop.NO_LIST.value
+    assert drop_reason("something  new\nfrom AC") == "ActiveCampaign did not import it: something new from AC"

@@ -62,8 +62,11 @@ def app_settings(azurite: Azurite, emulator_url: str, tmp: Path, **overrides: st
         "LANE_LEASE_SECONDS": "15",
         "LANE_BUSY_DELAY_SECONDS": "1",
     }
-    extra = overrides.pop("AC_ALLOWED_LOCAL_HOSTS", "")  # more emulated accounts: kept next to the first one
-    settings["AC_ALLOWED_LOCAL_HOSTS"] = ",".join(h for h in (host, *extra.split(",")) if h)
+    extra = overrides.pop("AC_ALLOWED_LOCAL_HOSTS", None)  # more emulated accounts: kept next to the first one
+    if extra == "":  # asked for none at all (a deployment-like configuration)
+        del settings["AC_ALLOWED_LOCAL_HOSTS"]
+    elif extra:
+        settings["AC_ALLOWED_LOCAL_HOSTS"] = ",".join(h for h in (host, *extra.split(",")) if h)
     settings.update(overrides)
     return settings
 

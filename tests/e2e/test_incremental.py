@@ -9,6 +9,7 @@ from azure.storage.queue.aio import QueueClient
 import function_app
 from local.host import index_app
 from local.sample_data import Sample, SampleOptions, generate, mutate
+from shared.activecampaign.dropped import Drop
 from shared.names import FINALIZE_POISON_QUEUE, FINALIZE_QUEUE
 from tests.e2e.stack import Stack
 from tests.helpers import eventually
@@ -70,7 +71,8 @@ async def test_rows_rejected_in_one_run_are_retried_in_the_next(stack: Stack) ->
     rejected = {r["email"] for r in report if r["outcome"] == "rejected"}
     failures = {email for b in stack.emulator.state.batches.values() for email, _ in b.failures}
     assert rejected == set(excluded) == failures  # the report's rejected rows are AC's failure lists
-    assert all("excluded" in r["reason"] for r in report if r["outcome"] == "rejected")
+    # AC's documented import/info names no reason, and they are not unsubscribed: that is all that is known
+    assert all(r["reason"] == Drop.NO_REASON.value for r in report if r["outcome"] == "rejected")
 
     stack.emulator.state.exclusions.clear()
     before = writes(stack)

@@ -44,8 +44,8 @@ def worker_host(stack: Stack, functions: list[str]) -> StandInHost:
 
 @pytest.mark.parametrize(
     "stack_options",
-    # AC says `status: false` for 10 s after each import: the worker is still reconciling when it dies
-    [{"functions": ALL_BUT_SHARDS, "config": emulator_config(initial_false_s=10.0), **ONE_SHARD}],
+    # AC processes each import for 10 s (waiting, claimed, active): the worker is still reconciling when it dies
+    [{"functions": ALL_BUT_SHARDS, "config": emulator_config(processing_delay_s=10.0), **ONE_SHARD}],
 )
 async def test_a_worker_killed_while_reconciling_resumes_without_sending_again(stack: Stack, tmp_path: Path) -> None:
     await stack.connect()

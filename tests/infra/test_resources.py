@@ -117,7 +117,9 @@ def test_easy_auth_refuses_unauthenticated_requests_with_401() -> None:
     auth = resource_named(d, SITE_CONFIG, "authsettingsV2")["properties"]
     assert auth["platform"]["enabled"] is True
     assert auth["globalValidation"]["requireAuthentication"] is True
-    assert auth["globalValidation"]["unauthenticatedClientAction"] == "Return401"
+    # a browser without a session goes to the Entra sign-in (the console); XHR calls get 401 from Easy Auth
+    assert auth["globalValidation"]["unauthenticatedClientAction"] == "RedirectToLoginPage"
+    assert auth["globalValidation"]["redirectToProvider"] == "azureactivedirectory"
     # Nothing is public by default: the excluded paths come from a parameter that defaults to [].
     excluded = auth["globalValidation"]["excludedPaths"]
     assert d["parameters"][excluded]["default"] == []

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import ContainerClient
 from pydantic import BaseModel
 
 from shared.errors import Conflict, CorruptDocument, NotFound, PreconditionFailed
@@ -17,14 +16,6 @@ class Note(BaseModel):
     schema_version: int = 1
     text: str
     count: int = 0
-
-
-@pytest.fixture
-async def container(storage_connection: str, unique: str) -> AsyncIterator[ContainerClient]:
-    async with BlobServiceClient.from_connection_string(storage_connection) as service:
-        client = service.get_container_client(unique)
-        await client.create_container()
-        yield client
 
 
 async def test_create_get_replace_with_etags(container: ContainerClient) -> None:
