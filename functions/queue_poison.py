@@ -5,9 +5,15 @@ import functools
 import azure.functions as func
 
 from functions._queue import handle_poison
-from shared.names import FINALIZE_POISON_QUEUE, RUN_POISON_QUEUE, SHARD_POISON_QUEUE, STORAGE_CONNECTION
-from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
-from shared.pipeline.poison import finalize_poisoned, run_poisoned, shard_poisoned
+from shared.names import (
+    FINALIZE_POISON_QUEUE,
+    PLAN_POISON_QUEUE,
+    RUN_POISON_QUEUE,
+    SHARD_POISON_QUEUE,
+    STORAGE_CONNECTION,
+)
+from shared.pipeline.messages import FinalizeMessage, PlanMessage, RunMessage, ShardMessage
+from shared.pipeline.poison import finalize_poisoned, plan_task_poisoned, run_poisoned, shard_poisoned
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -22,6 +28,12 @@ async def shard_poison(msg: func.QueueMessage) -> None:
 async def run_poison(msg: func.QueueMessage) -> None:
     job = functools.partial(run_poisoned, queue=RUN_POISON_QUEUE)
     await handle_poison(msg, RunMessage, job, queue=RUN_POISON_QUEUE, span="run-poison")
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=PLAN_POISON_QUEUE, connection=STORAGE_CONNECTION)
+async def plan_poison(msg: func.QueueMessage) -> None:
+    job = functools.partial(plan_task_poisoned, queue=PLAN_POISON_QUEUE)
+    await handle_poison(msg, PlanMessage, job, queue=PLAN_POISON_QUEUE, span="plan-poison")
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=FINALIZE_POISON_QUEUE, connection=STORAGE_CONNECTION)

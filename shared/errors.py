@@ -121,6 +121,13 @@ class RetriableError(ExportError):
         self.retry_after = retry_after
 
 
+class WorkBusy(RetriableError):
+    """Another worker holds this piece of work (its lease): the message comes back after `retry_after`, when a
+    crashed holder's lease has lapsed, without spending one of the message's delivery attempts."""
+
+    code = "work_busy"
+
+
 class FatalError(ExportError):
     """A failure that retrying cannot fix (a revoked key, a deleted list, an unreadable snapshot)."""
 
@@ -158,4 +165,5 @@ __all__ = [
     "SnapshotError",
     "Unauthenticated",
     "UnsupportedMediaType",
+    "WorkBusy",
 ]

@@ -16,17 +16,21 @@ REFRESH_SCHEDULE_SETTING: Final = "REFRESH_SCHEDULE"
 
 # Queues (each trigger queue also has a "<name>-poison" queue, created by the host).
 RUN_QUEUE: Final = "export-runs"
+PLAN_QUEUE: Final = "export-plan"  # bucketed planning: split a partition, or plan a bucket
 SHARD_QUEUE: Final = "export-shards"
 FINALIZE_QUEUE: Final = "export-finalize"
 POISON_SUFFIX: Final = "-poison"
 RUN_POISON_QUEUE: Final = RUN_QUEUE + POISON_SUFFIX
+PLAN_POISON_QUEUE: Final = PLAN_QUEUE + POISON_SUFFIX
 SHARD_POISON_QUEUE: Final = SHARD_QUEUE + POISON_SUFFIX
 FINALIZE_POISON_QUEUE: Final = FINALIZE_QUEUE + POISON_SUFFIX
 ALL_QUEUES: Final = (
     RUN_QUEUE,
+    PLAN_QUEUE,
     SHARD_QUEUE,
     FINALIZE_QUEUE,
     RUN_POISON_QUEUE,
+    PLAN_POISON_QUEUE,
     SHARD_POISON_QUEUE,
     FINALIZE_POISON_QUEUE,
 )
@@ -43,6 +47,8 @@ __all__ = [
     "CONFIG_CONTAINER",
     "FINALIZE_POISON_QUEUE",
     "FINALIZE_QUEUE",
+    "PLAN_POISON_QUEUE",
+    "PLAN_QUEUE",
     "POISON_SUFFIX",
     "REFRESH_SCHEDULE_SETTING",
     "RUNS_CONTAINER",

@@ -16,6 +16,8 @@ from shared.api.routes import CONSOLE, ROUTES
 from shared.names import (
     FINALIZE_POISON_QUEUE,
     FINALIZE_QUEUE,
+    PLAN_POISON_QUEUE,
+    PLAN_QUEUE,
     REFRESH_SCHEDULE_SETTING,
     RUN_POISON_QUEUE,
     RUN_QUEUE,
@@ -27,10 +29,12 @@ from shared.names import (
 ROOT = Path(__file__).resolve().parents[1]
 QUEUE_TRIGGERS = {
     "planner": RUN_QUEUE,
+    "plan_tasks": PLAN_QUEUE,
     "shard_worker": SHARD_QUEUE,
     "finalizer": FINALIZE_QUEUE,
     "shard_poison": SHARD_POISON_QUEUE,
     "run_poison": RUN_POISON_QUEUE,
+    "plan_poison": PLAN_POISON_QUEUE,
     "finalize_poison": FINALIZE_POISON_QUEUE,
 }
 

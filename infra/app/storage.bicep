@@ -28,9 +28,11 @@ var appContainerNames = [
 ]
 var queueNames = [
   'export-runs'
+  'export-plan'
   'export-shards'
   'export-finalize'
   'export-runs-poison'
+  'export-plan-poison'
   'export-shards-poison'
   'export-finalize-poison'
 ]

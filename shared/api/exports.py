@@ -47,6 +47,7 @@ async def put_export(services: Services, call: Call) -> ApiResult:
             "created_by": current.doc.created_by if current else call.who,
             "updated_at": now,
             "updated_by": call.who,
+            "legacy_name": current.doc.legacy_name if current else None,
         }
     )
     if broken is not None:  # an admin replaces a document that could not be read

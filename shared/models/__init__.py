@@ -23,6 +23,8 @@ from shared.models.export import (
 from shared.models.retired import RetiredExport, RetiredExportView
 from shared.models.run import (
     FINAL_STATUSES,
+    PlanningView,
+    PlanProgress,
     Run,
     RunCounts,
     RunError,
@@ -52,6 +54,8 @@ __all__ = [
     "ExportRequest",
     "ExportView",
     "LeaverAction",
+    "PlanProgress",
+    "PlanningView",
     "PrincipalRecord",
     "ResourceName",
     "RetiredExport",

@@ -157,10 +157,21 @@ class Export(ExportRequest, Document):
     updated_at: datetime
     updated_by: PrincipalRecord
 
+    legacy_name: str | None = Field(
+        default=None, description="For an export from before ids: the name its state was kept under"
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _id_of_old_documents(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id") and data.get("name"):
+            data = {**data, "legacyName": data["name"]}  # its state lies under its name (shared/pipeline/state.py)
         return legacy_id(EXPORT_ID_PREFIX, data)
+
+    @property
+    def mirrors(self) -> bool:
+        """Leavers are unsubscribed (mirror mode with leaverAction unsubscribe)."""
+        return self.sync_mode is SyncMode.MIRROR and self.leaver_action is LeaverAction.UNSUBSCRIBE
 
     def fingerprint_parts(self) -> tuple[str, ...]:
         """What, besides the row values, decides what AC holds: a change here resends everyone."""
@@ -179,7 +190,7 @@ class ExportView(ExportRequest):
 
     @classmethod
     def of(cls, export: Export, warnings: list[str] | None = None) -> ExportView:
-        data = export.model_dump(exclude={"schema_version"})
+        data = export.model_dump(exclude={"schema_version", "legacy_name"})
         return cls.model_validate({**data, "warnings": warnings or []})
 
 

@@ -46,7 +46,8 @@ class RunOptions(ApiModel):
 
 class RunCounts(ApiModel):
     """Every row read ends in exactly one of: invalid, duplicates, unchanged, optedOut, confirmed, rejected,
-    notSent.  Leavers (mirror mode) are counted apart: toRemove = removed + removalRejected + removalNotSent."""
+    notSent.  Leavers (mirror mode) are counted apart:
+    toRemove = removed + removalRejected + removalNotSent + removalOptedOut."""
 
     profiles_read: int = 0
     invalid: int = 0
@@ -65,6 +66,9 @@ class RunCounts(ApiModel):
     removed: int = 0
     removal_rejected: int = 0
     removal_not_sent: int = 0
+    removal_opted_out: int = Field(
+        default=0, description="Leavers who had unsubscribed themselves in ActiveCampaign: recorded, not sent"
+    )
     value_errors: int = 0
 
     def outcome_sum(self) -> int:
@@ -103,6 +107,36 @@ class ShardProgress(ApiModel):
     ops: list[int] = Field(
         default_factory=list, description="Each shard's operation: 1 upsert, 2 re-subscribe, 3 remove"
     )
+    buckets: list[int] = Field(default_factory=list, description="The bucket each shard belongs to")
+
+    def name(self, index: int) -> str:
+        """The blob name of shard `index` under its run (its checkpoint and outcome files share the stem)."""
+        if not self.buckets:  # a run planned before buckets
+            return f"shards/{index:05d}"
+        bucket = self.buckets[index]
+        return f"shards/b{bucket:04d}-{index - self.buckets.index(bucket):05d}"
+
+
+class PlanProgress(ApiModel):
+    """Bucketed planning: partitions split into buckets, then each bucket planned (shared/pipeline/planner.py)."""
+
+    bits: int = Field(default=0, description="The run plans 2**bits buckets (the number follows the segment's size)")
+    partitions: int = 0
+    partitions_done: list[int] = Field(default_factory=list)
+    buckets_done: list[int] = Field(default_factory=list)
+    bucket_shards: dict[str, list[list[int]]] = Field(
+        default_factory=dict, description="bucket -> its shards as [operation, rows]"
+    )
+    contacts: int = 0  # rows kept after the row rules (an empty snapshot has none)
+    subscribed: int = 0  # contacts the state holds subscribed (the mass-removal guard's base)
+    finished: bool = False  # the plan was decided (sent, skipped, or dry run)
+    committed: list[int] = Field(default_factory=list, description="Buckets whose state the finaliser wrote")
+    state_blobs: dict[str, str | None] = Field(default_factory=dict, description="bucket -> its new state file")
+    state_sizes: dict[str, int] = Field(default_factory=dict, description="bucket -> records in its new state")
+
+    @property
+    def buckets(self) -> int:
+        return 1 << self.bits
 
 
 class RunSample(ApiModel):
@@ -132,12 +166,31 @@ class Run(Document):
     shards: ShardProgress = Field(default_factory=ShardProgress)
     snapshots: dict[str, str] = Field(default_factory=dict, description="segment -> snapshot id used")
     target: Target | None = Field(default=None, description="Where this run sends (set when it is planned)")
+    plan: PlanProgress | None = None
     plan_key: str | None = Field(default=None, description="What the plan depended on (shared/pipeline/ledger.py)")
     cancel_requested: bool = False
     rate_limited: int = 0
     retries: int = 0
     lane_wait_s: float = 0.0
     samples: list[RunSample] = Field(default_factory=list, description="Totals over time, one per completed shard")
+
+
+class PlanningView(ApiModel):
+    """How far bucketed planning is: partitions split into buckets, buckets planned."""
+
+    buckets: int
+    buckets_done: int
+    partitions: int
+    partitions_done: int
+
+    @classmethod
+    def of(cls, plan: PlanProgress) -> PlanningView:
+        return cls(
+            buckets=plan.buckets,
+            buckets_done=len(plan.buckets_done),
+            partitions=plan.partitions,
+            partitions_done=len(plan.partitions_done),
+        )
 
 
 class RunView(ApiModel):
@@ -164,9 +217,13 @@ class RunView(ApiModel):
         "(the AC limit settings), not counting waits for AC",
     )
 
+    planning: PlanningView | None = None
+
     @classmethod
     def of(cls, run: Run) -> RunView:
-        return cls.model_validate(run.model_dump(exclude={"schema_version", "snapshots", "target", "plan_key"}))
+        view = run.model_dump(exclude={"schema_version", "snapshots", "target", "plan_key", "plan"})
+        view["planning"] = PlanningView.of(run.plan) if run.plan else None
+        return cls.model_validate(view)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -178,6 +235,8 @@ def new_run_id(now: datetime | None = None) -> str:
 __all__ = [
     "FINAL_STATUSES",
     "RUN_SCHEMA_VERSION",
+    "PlanProgress",
+    "PlanningView",
     "Run",
     "RunCounts",
     "RunError",

@@ -40,6 +40,7 @@ class ShardCounts(BaseModel):
     removed: int = 0
     removal_rejected: int = 0
     removal_not_sent: int = 0
+    removal_opted_out: int = 0
     retries: int = 0
     rate_limited: int = 0
     lane_wait_s: float = 0.0
@@ -55,7 +56,8 @@ class Checkpoint(BaseModel):
     local_rejects: dict[int, str] = Field(default_factory=dict)  # rows refused before sending (too large)
     resubscribed: list[int] = Field(default_factory=list)
     resubscribe_failed: dict[int, str] = Field(default_factory=dict)
-    opted_out: list[int] = Field(default_factory=list)  # failed rows that unsubscribed themselves in AC
+    opted_out: list[int] = Field(default_factory=list)  # rows that unsubscribed themselves in AC (never sent again)
+    leavers_checked: bool = False  # a leavers' shard: who unsubscribed themselves was learnt before sending
     dropped: dict[int, str] = Field(default_factory=dict)  # the other failed rows -> what is known of why
     done: bool = False
     failed: bool = False

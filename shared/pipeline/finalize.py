@@ -1,8 +1,16 @@
-"""The finaliser (finalize queue): once every shard has an outcome, commit the state and end the run.
+"""The finaliser (finalize queue): once every shard has an outcome, commit the state bucket by bucket, then end.
 
-Runs once per run: a lease on the run's `finalize.lock` blob keeps a duplicated
-message out, and a run that is already final is left alone.  The state is
-committed for confirmed rows only, so unsent and rejected rows go again next run.
+1. The run's finalize message (no bucket) marks the run Reconciling and queues one commit per bucket not
+   committed yet.
+2. A bucket's commit reads its shards' outcomes, writes the bucket's new state file (the old records with the
+   rows AC confirmed, and the opt-outs it found, replaced) and the bucket's report part, and records both on the
+   run; the commit that records the last bucket queues the run's message again.
+3. With every bucket committed, the run's message makes the new files the target's state in one step (the
+   state's meta.json, replaced with its ETag), composes the report and ends the run.
+
+Memory holds one bucket.  Each step runs once: a lease keeps a duplicated message out, a redelivered message
+finds its step recorded, and a switch already made (the meta names this run) is not made again.  Unsent and
+rejected rows keep their old record, so they go again next run.
 """
 
 from __future__ import annotations
@@ -10,23 +18,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.errors import CorruptDocument, NotFound, RetriableError
+from shared.errors import CorruptDocument, FatalError, NotFound, WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
 from shared.models import Run, RunError, RunStatus
+from shared.names import FINALIZE_QUEUE
+from shared.pipeline.bucket import bucket_report
 from shared.pipeline.finish import end_run
 from shared.pipeline.ledger import record_decision
 from shared.pipeline.messages import FinalizeMessage
-from shared.pipeline.planner import PLAN_REPORT, PLAN_STATE
+from shared.pipeline.plan_inputs import INPUTS, PlanInputs, load_inputs
+from shared.pipeline.report import rows_of, write_part
 from shared.pipeline.rules import REPORT_SCHEMA
 from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name, shard_op
-from shared.pipeline.state import STATE_SCHEMA, ListStatus
+from shared.pipeline.split import split_report
+from shared.pipeline.state import STATE_SCHEMA, ListStatus, LoadedMeta, StateMeta, merge, state_rows
 from shared.services import Services
 from shared.stages import Stages
 from shared.storage.lease import LeaseBusy, RenewingLease
@@ -42,7 +54,7 @@ OUTCOME_NAMES: Final = {
     (Op.RESUBSCRIBE, Outcome.OPTED_OUT): "opted-out",
     (Op.UNSUBSCRIBE, Outcome.REJECTED): "removal-rejected",
     (Op.UNSUBSCRIBE, Outcome.NOT_SENT): "removal-not-sent",
-    (Op.UNSUBSCRIBE, Outcome.OPTED_OUT): "removal-rejected",
+    (Op.UNSUBSCRIBE, Outcome.OPTED_OUT): "opted-out",
     (Op.UPSERT, Outcome.UNCONFIRMED): "unconfirmed",
     (Op.RESUBSCRIBE, Outcome.UNCONFIRMED): "unconfirmed",
     (Op.UNSUBSCRIBE, Outcome.UNCONFIRMED): "removal-unconfirmed",
@@ -53,54 +65,204 @@ STATE_AFTER: Final = {
     (Op.UNSUBSCRIBE, Outcome.CONFIRMED): ListStatus.REMOVED,
     (Op.UPSERT, Outcome.OPTED_OUT): ListStatus.OPTED_OUT,
     (Op.RESUBSCRIBE, Outcome.OPTED_OUT): ListStatus.OPTED_OUT,
+    (Op.UNSUBSCRIBE, Outcome.OPTED_OUT): ListStatus.OPTED_OUT,  # a leaver who had unsubscribed themselves
 }
 
 
+def commit_report(bucket: int) -> str:
+    return f"finalize/reports/bucket-{bucket:04d}.arrow"
+
+
 async def finalize_run(services: Services, msg: FinalizeMessage) -> None:
+    try:
+        await _finalize(services, msg)
+    except WorkBusy as busy:  # a duplicate, or a holder that crashed: look again once its lease has lapsed
+        await services.enqueue(FINALIZE_QUEUE, msg.to_json(), delay_s=busy.retry_after)
+
+
+async def _finalize(services: Services, msg: FinalizeMessage) -> None:
     try:
         run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     except NotFound:
         return
     if run.status.final or run.shards.done < run.shards.total:
         return
-    lock = services.runs_container.get_blob_client(services.runs.path(msg.export_id, msg.run_id, "finalize.lock"))
+    if run.plan is None:  # planned by a version without buckets: its files cannot be committed
+        error = RunError(code="finalize_failed", message="this run was planned by an older version; start it again")
+        await end_run(services, run.export_id, run.id, RunStatus.FAILED, error=error)
+        return
+    name = "finalize.lock" if msg.bucket is None else f"finalize/b{msg.bucket:04d}.lock"
+    lock = services.runs_container.get_blob_client(services.runs.path(msg.export_id, msg.run_id, name))
     lease = RenewingLease(lock, services.settings.lane_lease_s)
     try:
         await lease.acquire()
     except LeaseBusy:
-        raise RetriableError(f"run {msg.run_id} is being finalised by another worker") from None
+        raise WorkBusy(
+            f"run {msg.run_id} is being finalised by another worker", retry_after=services.settings.lane_lease_s
+        ) from None
     try:
         run = (await services.runs.get(msg.export_id, msg.run_id)).doc
-        if not run.status.final:
-            await _finalize(services, run)
+        if run.status.final:
+            return
+        if msg.bucket is None:
+            await _finish(services, run, msg)
+        else:
+            await _commit_bucket(services, run, msg)
     finally:
         await lease.release()
 
 
-async def _finalize(services: Services, run: Run) -> None:
-    run = await services.runs.update(
-        run.export_id, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
-    )
+async def _finish(services: Services, run: Run, msg: FinalizeMessage) -> None:
+    """Queue the buckets left to commit; with none left, switch the state and end the run."""
+    assert run.plan is not None
+    if run.status is not RunStatus.RECONCILING:
+        run = await services.runs.update(
+            run.export_id, run.id, lambda r: r.model_copy(update={"status": RunStatus.RECONCILING})
+        )
+    assert run.plan is not None
+    left = [b for b in range(run.plan.buckets) if b not in run.plan.committed]
+    for bucket in left:
+        await services.enqueue(FINALIZE_QUEUE, msg.model_copy(update={"bucket": bucket}).to_json())
+    if left:
+        return
     stages = Stages()
-    reports = [await _plan_table(services, run, PLAN_REPORT, REPORT_SCHEMA)]
-    updates: list[pa.Table] = [await _plan_table(services, run, PLAN_STATE, STATE_SCHEMA)]
+    inputs = await load_inputs(services.runs_container, services.runs.path(run.export_id, run.id, INPUTS))
+    await _switch_state(services, run, inputs)
+    stages.mark("state")
+    plan = run.plan
+    parts = (
+        [split_report(i) for i in range(plan.partitions)]
+        + [bucket_report(b) for b in range(plan.buckets)]
+        + [commit_report(b) for b in range(plan.buckets)]
+    )
+    final, error = _final_status(run)
+    ended = await end_run(services, run.export_id, run.id, final, error=error, report=parts)
+    if ended.status is final and _complete(run):
+        await record_decision(services.ledgers, ended)  # everything was sent: the timer waits for a new snapshot
+    stages.mark("report")
+    logger.info("run finalized", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, **stages.fields()})
+
+
+async def _switch_state(services: Services, run: Run, inputs: PlanInputs) -> None:
+    """Make the committed buckets the target's state, unless this run already did; then name the target as where
+    the export last wrote."""
+    assert run.plan is not None
+    plan = run.plan
+    loaded = await services.state.load_meta(run.export_id, inputs.target, legacy_name=inputs.legacy_name)
+    if loaded.meta.last_run_id != run.id:
+        if loaded.etag != inputs.state_etag:
+            raise FatalError(
+                f"the incremental state of export {run.export!r} changed while this run was sending; "
+                "its results were not committed, so its confirmed rows are sent again by the next run"
+            )
+        sizes = [plan.state_sizes.get(str(b), 0) for b in range(plan.buckets)]
+        new = StateMeta(
+            bits=plan.bits,
+            blobs=[plan.state_blobs.get(str(b)) for b in range(plan.buckets)],
+            sizes=sizes,
+            rows=sum(sizes),
+            last_run_id=run.id,
+            updated_at=datetime.now(UTC),
+        )
+        await services.state.switch(run.export_id, inputs.target, loaded, new)
+    target = inputs.target
+    await services.ledgers.update(run.export_id, lambda ledger: ledger.model_copy(update={"target": target}))
+
+
+async def _commit_bucket(services: Services, run: Run, msg: FinalizeMessage) -> None:
+    assert run.plan is not None and msg.bucket is not None
+    bucket = msg.bucket
+    if bucket in run.plan.committed:
+        return
+    try:
+        blob, rows = await _write_bucket(services, run, bucket)
+    except FatalError as exc:
+        await end_run(
+            services, run.export_id, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message)
+        )
+        return
+
+    def record(r: Run) -> Run:
+        assert r.plan is not None
+        if bucket in r.plan.committed:
+            return r
+        plan = r.plan.model_copy(
+            update={
+                "committed": [*r.plan.committed, bucket],
+                "state_blobs": {**r.plan.state_blobs, str(bucket): blob},
+                "state_sizes": {**r.plan.state_sizes, str(bucket): rows},
+            }
+        )
+        return r.model_copy(update={"plan": plan})
+
+    run = await services.runs.update(run.export_id, run.id, record)
+    assert run.plan is not None
+    if len(run.plan.committed) == run.plan.buckets:
+        await services.enqueue(FINALIZE_QUEUE, msg.model_copy(update={"bucket": None}).to_json())
+
+
+async def _write_bucket(services: Services, run: Run, bucket: int) -> tuple[str | None, int]:
+    """The bucket's new state file (None: nobody in it) and its record count; its report part too."""
+    assert run.plan is not None
+    stages = Stages()
+    container = services.runs_container
+    inputs = await load_inputs(container, services.runs.path(run.export_id, run.id, INPUTS))
+    loaded = await services.state.load_meta(run.export_id, inputs.target, legacy_name=inputs.legacy_name)
+    if loaded.meta.last_run_id == run.id:  # switched already (a redelivery after the switch): nothing to redo
+        return _current_file(loaded, bucket), 0
+    updates, reports = await _outcomes(services, run, bucket)
+    await write_part(container, services.runs.path(run.export_id, run.id, commit_report(bucket)), reports)
+    stages.mark("outcomes")
+    if not updates.num_rows and loaded.meta.bits == inputs.bits and loaded.meta.blobs:
+        blob = loaded.meta.blobs[bucket]  # unchanged: the same file stays in the new state
+        sizes = loaded.meta.sizes
+        if bucket < len(sizes):
+            return blob, sizes[bucket]
+        return blob, (await services.state.load_bucket(loaded.meta, inputs.bits, bucket)).num_rows if blob else 0
+    old = await services.state.load_bucket(loaded.meta, inputs.bits, bucket)
+    table = merge(old, updates)
+    del old, updates
+    release_memory()
+    name = None
+    if table.num_rows:
+        name = await services.state.write_bucket(run.export_id, inputs.target, run.id, bucket, table)
+    stages.mark("state")
+    logger.info(
+        "bucket committed",
+        extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "bucket": bucket, "rows": table.num_rows, **stages.fields()},
+    )
+    return name, table.num_rows
+
+
+def _current_file(loaded: LoadedMeta, bucket: int) -> str | None:
+    blobs = loaded.meta.blobs
+    return blobs[bucket] if bucket < len(blobs) else None
+
+
+async def _outcomes(services: Services, run: Run, bucket: int) -> tuple[pa.Table, pa.Table]:
+    """From the bucket's shards: the state records AC's answers change, and the report rows."""
+    shards = run.shards
     reads = asyncio.Semaphore(SHARD_READS)
 
     async def outcome_of(index: int) -> tuple[pa.Table, pa.Table, Op] | None:
+        stem = shards.name(index)
         path = services.runs.path
         async with reads:
             try:
                 shard = await read_table(
-                    services.runs_container, path(run.export_id, run.id, shard_name(index)), ["email", "hash"]
+                    services.runs_container, path(run.export_id, run.id, shard_name(stem)), ["email", "hash"]
                 )
-                outcome = await read_table(services.runs_container, path(run.export_id, run.id, outcome_name(index)))
+                outcome = await read_table(services.runs_container, path(run.export_id, run.id, outcome_name(stem)))
                 op = shard_op(shard)
             except (ResourceNotFoundError, pa.ArrowException, CorruptDocument):  # a failed shard: counted only
                 logger.warning("shard %d of run %s cannot be read; its rows are counted but not listed", index, run.id)
                 return None
         return shard, outcome, op
 
-    for found in await asyncio.gather(*(outcome_of(i) for i in range(run.shards.total))):
+    mine = [i for i in range(shards.total) if shards.buckets[i] == bucket]
+    updates: list[pa.Table] = [STATE_SCHEMA.empty_table()]
+    reports: list[pa.Table] = [REPORT_SCHEMA.empty_table()]
+    for found in await asyncio.gather(*(outcome_of(i) for i in mine)):
         if found is None:
             continue
         shard, outcome, op = found
@@ -108,25 +270,13 @@ async def _finalize(services: Services, run: Run) -> None:
         for (kind, result), list_status in STATE_AFTER.items():
             if kind is op:
                 rows = shard.filter(pc.equal(codes, pa.scalar(int(result), pa.int8())))
-                updates.append(_state_rows(rows, list_status))
+                updates.append(state_rows(rows, list_status))
         for (kind, result), name in OUTCOME_NAMES.items():
             if kind is op:
                 mask = pc.equal(codes, pa.scalar(int(result), pa.int8()))
                 if pc.any(mask).as_py():
-                    picked = shard.filter(mask)
-                    reports.append(_report(picked["email"], name, outcome["reason"].filter(mask)))
-    stages.mark("outcomes")
-    release_memory()
-    await _commit_state(services, run, updates)
-    del updates
-    stages.mark("state")
-    release_memory()
-    final, error = _final_status(run)
-    ended = await end_run(services, run.export_id, run.id, final, error=error, report=pa.concat_tables(reports))
-    if ended.status is final and _complete(run):
-        await record_decision(services.ledgers, ended)  # everything was sent: the timer waits for a new snapshot
-    stages.mark("report")
-    logger.info("run finalized", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, **stages.fields()})
+                    reports.append(rows_of(shard.filter(mask), name, outcome["reason"].filter(mask)))
+    return pa.concat_tables(updates), pa.concat_tables(reports)
 
 
 def _final_status(run: Run) -> tuple[RunStatus, RunError | None]:
@@ -153,51 +303,4 @@ def _complete(run: Run) -> bool:
     return not (run.error or run.shards.failed or run.cancel_requested or unsent)
 
 
-async def _commit_state(services: Services, run: Run, updates: list[pa.Table]) -> None:
-    """The target's old state, with the rows AC confirmed (and detected opt-outs) replaced by their new values;
-    the ledger then names this target as where the export last wrote."""
-    target = run.target
-    if target is None:  # planned by a build before targets: nothing can be committed safely
-        logger.warning("run %s has no target; its state is not committed", run.id)
-        return
-    state = await services.state.load(run.export_id, target)
-    changed = pa.concat_tables(updates) if updates else STATE_SCHEMA.empty_table()
-    kept = state.table.filter(pc.invert(pc.is_in(state.table["email"], value_set=changed["email"])))
-    meta = state.meta.model_copy(update={"last_run_id": run.id, "updated_at": datetime.now(UTC)})
-    await services.state.save(run.export_id, target, state, pa.concat_tables([kept, changed]), meta)
-    await services.ledgers.update(run.export_id, lambda ledger: ledger.model_copy(update={"target": target}))
-
-
-def _state_rows(rows: pa.Table, status: ListStatus) -> pa.Table:
-    return pa.table(
-        {
-            "email": rows["email"],
-            "hash": rows["hash"],
-            "status": pa.repeat(pa.scalar(int(status), pa.int8()), rows.num_rows),
-        }
-    ).cast(STATE_SCHEMA)
-
-
-def _report(emails: pa.ChunkedArray[Any], outcome: str, reasons: pa.ChunkedArray[Any]) -> pa.Table:
-    n = len(emails)
-    return pa.table(
-        {
-            "email": emails,
-            "outcome": pa.repeat(pa.scalar(outcome), n),
-            "reason": reasons,
-            "segment": pa.nulls(n, pa.string()),
-            "row": pa.nulls(n, pa.int64()),
-        }
-    ).cast(REPORT_SCHEMA)
-
-
-async def _plan_table(services: Services, run: Run, name: str, schema: pa.Schema) -> pa.Table:
-    try:
-        path = services.runs.path(run.export_id, run.id, name)
-        return (await read_table(services.runs_container, path)).cast(schema)
-    except ResourceNotFoundError:  # a run planned by an older version: end it anyway
-        logger.warning("run %s has no %s", run.id, name)
-        return schema.empty_table()
-
-
-__all__ = ["finalize_run"]
+__all__ = ["commit_report", "finalize_run"]

@@ -8,51 +8,25 @@ as it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+from typing import Any
 
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_STATUS, EVENT_RUN_FINISHED
 from shared.metrics import record_run_finished
 from shared.models import Run, RunCounts, RunError, RunStatus
-from shared.pipeline.runs import REPORT_NAME
+from shared.pipeline.report import REPORT_NAME, compose
 from shared.services import Services
 
 logger = logging.getLogger(__name__)
-REPORT_COLUMNS = ("email", "outcome", "reason", "segment", "row")
-# OWASP's CSV injection rule: a spreadsheet reads a cell that starts with one of these as a formula.
-FORMULA_START: Final = r"^([=+\-@\t\r])"
 
 
-async def write_report(services: Services, export_id: str, run_id: str, report: pa.Table) -> None:
-    """The per-row report (CSV, header always present), for admins and contributors.
-
-    Its cells echo customer data and ActiveCampaign's answers, and people open it in a
-    spreadsheet: a text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return gets a
-    leading single quote, so it is shown as text and never evaluated.  Text cells are always quoted.
-    """
-    table = report.select(list(REPORT_COLUMNS)) if report.num_rows else _empty_report()
-    table = neutralise_formulas(table)
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=True))
-    blob = services.runs_container.get_blob_client(services.runs.path(export_id, run_id, REPORT_NAME))
-    await blob.upload_blob(sink.getvalue().to_pybytes(), overwrite=True)
-
-
-def neutralise_formulas(table: pa.Table) -> pa.Table:
-    """Every text cell that a spreadsheet would evaluate, prefixed with `'` (vectorised; nulls stay null)."""
-    for index, column in enumerate(table.columns):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            safe = pc.replace_substring_regex(column, pattern=FORMULA_START, replacement="'\\1")
-            table = table.set_column(index, table.field(index), safe)
-    return table
-
-
-def _empty_report() -> pa.Table:
-    return pa.table({name: pa.array([], pa.int64() if name == "row" else pa.string()) for name in REPORT_COLUMNS})
+async def write_report(services: Services, export_id: str, run_id: str, parts: Sequence[str]) -> None:
+    """The per-row report (CSV, header always present) from the run's report parts (shared/pipeline/report.py)."""
+    path = services.runs.path
+    await compose(
+        services.runs_container, path(export_id, run_id, REPORT_NAME), [path(export_id, run_id, p) for p in parts]
+    )
 
 
 async def end_run(
@@ -64,9 +38,10 @@ async def end_run(
     reason: str | None = None,
     error: RunError | None = None,
     counts: RunCounts | None = None,
-    report: pa.Table | None = None,
+    report: Sequence[str] | None = None,
     updates: dict[str, Any] | None = None,
 ) -> Run:
+    """`report`: the run's report parts (names under the run), composed into its report.csv first."""
     if report is not None:
         await write_report(services, export_id, run_id, report)
     now = datetime.now(UTC)
@@ -116,4 +91,4 @@ def _announce(run: Run) -> None:
     record_run_finished(run)
 
 
-__all__ = ["end_run", "neutralise_formulas", "write_report"]
+__all__ = ["end_run", "write_report"]

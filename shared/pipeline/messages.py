@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -51,6 +51,14 @@ class RunMessage(Message):
     """Run queue: plan this run."""
 
 
+class PlanMessage(Message):
+    """Plan queue: one task of bucketed planning.  `split`: read partition `index` into buckets; `bucket`: plan
+    bucket `index` (dedupe, diff, shards)."""
+
+    kind: Literal["split", "bucket"]
+    index: int
+
+
 class ShardMessage(Message):
     """Shard queue: send shard `shard` of the run to the account `account_host`."""
 
@@ -61,7 +69,10 @@ class ShardMessage(Message):
 
 
 class FinalizeMessage(Message):
-    """Finalize queue: every shard has a result; reconcile and finish the run."""
+    """Finalize queue: every shard has a result.  With `bucket`: commit that bucket's state; without: find the
+    buckets left to commit (queue them), and end the run when none is."""
+
+    bucket: int | None = None
 
 
-__all__ = ["FinalizeMessage", "Message", "RunMessage", "RunRef", "ShardMessage"]
+__all__ = ["FinalizeMessage", "Message", "PlanMessage", "RunMessage", "RunRef", "ShardMessage"]

@@ -7,6 +7,7 @@ from shared.pipeline.checkpoint import Checkpoint, ShardCounts
 from shared.pipeline.shards import Op, Outcome
 
 OPTED_OUT_REASON = "unsubscribed from the list in ActiveCampaign; not re-subscribed"
+LEAVER_OPTED_OUT_REASON = "left the segment; had already unsubscribed in ActiveCampaign"
 
 
 def shard_outcomes(
@@ -32,8 +33,9 @@ def shard_outcomes(
             codes[row], reasons[row] = int(Outcome.REJECTED), reason
     for row, reason in checkpoint.local_rejects.items():
         codes[row], reasons[row] = int(Outcome.REJECTED), reason
+    opted_out = LEAVER_OPTED_OUT_REASON if op is Op.UNSUBSCRIBE else OPTED_OUT_REASON
     for row in checkpoint.opted_out:
-        codes[row], reasons[row] = int(Outcome.OPTED_OUT), OPTED_OUT_REASON
+        codes[row], reasons[row] = int(Outcome.OPTED_OUT), opted_out
     if op is Op.RESUBSCRIBE:
         done = set(checkpoint.resubscribed)
         for row, code in enumerate(codes):
@@ -44,8 +46,9 @@ def shard_outcomes(
     if op is Op.UNSUBSCRIBE:
         counts = ShardCounts(
             removed=tally[Outcome.CONFIRMED],
-            removal_rejected=tally[Outcome.REJECTED] + tally[Outcome.OPTED_OUT],
+            removal_rejected=tally[Outcome.REJECTED],
             removal_not_sent=tally[Outcome.NOT_SENT] + tally[Outcome.UNCONFIRMED],
+            removal_opted_out=tally[Outcome.OPTED_OUT],
         )
     else:
         counts = ShardCounts(
@@ -58,4 +61,4 @@ def shard_outcomes(
     return codes, reasons, counts
 
 
-__all__ = ["OPTED_OUT_REASON", "shard_outcomes"]
+__all__ = ["LEAVER_OPTED_OUT_REASON", "OPTED_OUT_REASON", "shard_outcomes"]

@@ -1,53 +1,50 @@
-"""The planner (run queue): read the snapshot, apply the rules, diff, write shards, queue them.
+"""Planning a run, in buckets, across instances (the run queue starts it; the plan queue does the work).
 
-A redelivered run message is harmless: a run already Sending only has its unfinished
-shards queued again (shards are exclusive and resume from their checkpoints), and a
-run interrupted while Planning is planned again from scratch (shard files are
-rewritten with the same content).
+1. `plan_run` (run queue): finds the segments' newest snapshots, records the plan key, checks the list and the
+   custom fields in ActiveCampaign (inside the account's lane, like a shard; a busy lane sends the message back,
+   delayed), chooses the number of buckets from the segment's size, writes the plan's inputs
+   (shared/pipeline/plan_inputs.py) and queues one split task per partition.
+2. Split tasks (shared/pipeline/split.py) read the partitions into buckets; the last one queues a task per bucket.
+3. Bucket tasks (shared/pipeline/bucket.py) dedupe, diff against the bucket's state and write its shards; the
+   last one decides the plan (`finish_plan`): an empty snapshot removes nobody unless forced; the mass-removal
+   guard (more than maxRemovalPercent of the contacts we hold subscribed would be removed) skips the run with the
+   numbers unless forced; a dry run ends with its counts and samples; otherwise every shard is queued.
 
-The planner calls ActiveCampaign (the list check, /fields, the leavers' list status) inside
-the account's lane, like a shard: it joins the lane before its first call and leaves it
-when the plan is written.  When another process holds the lane, the run message goes back
-to the queue, delayed, and the run stays Queued.
+Any instance can take any task, a crashed task is redone without redoing the others, and every step that moves
+the run on is recorded on the run record with its ETag, once (redelivered messages find it done).  Memory is
+bounded by a partition's chunk or a bucket, not by the segment.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Final
 
-import pyarrow as pa
-
 from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
-from shared.activecampaign.membership import UNSUBSCRIBED, left_the_list
-from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError
+from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError, WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
-from shared.memory import release_memory
-from shared.models import Connection, Export, Run, RunError, RunStatus
-from shared.names import FINALIZE_QUEUE, RUN_QUEUE, SHARD_QUEUE
+from shared.models import Connection, Export, PlanProgress, Run, RunError, RunStatus, ShardProgress
+from shared.names import FINALIZE_QUEUE, PLAN_QUEUE, RUN_QUEUE, SHARD_QUEUE
+from shared.pipeline.bucket import bucket_report, plan_bucket
+from shared.pipeline.buckets import bits_for
 from shared.pipeline.finish import end_run
 from shared.pipeline.lane import LaneBusy
 from shared.pipeline.ledger import plan_key, record_decision
 from shared.pipeline.lookup import connection_of, export_of
-from shared.pipeline.messages import FinalizeMessage, RunMessage, ShardMessage
-from shared.pipeline.plan import Plan, make_plan, plan_diff
-from shared.pipeline.rules import FieldSpec, RuleResult, SegmentInput, apply_rules
-from shared.pipeline.shards import Op, PayloadSpec, shard_name, shard_table, write_table
-from shared.pipeline.state import target_of
+from shared.pipeline.messages import FinalizeMessage, PlanMessage, RunMessage, ShardMessage
+from shared.pipeline.plan_inputs import INPUTS, FieldRef, PlanInputs, SegmentRef, load_inputs, save_inputs
+from shared.pipeline.rules import FieldSpec
+from shared.pipeline.shards import Op
+from shared.pipeline.split import queue_buckets_when_split, split_partition, split_report
+from shared.pipeline.state import StateMeta, target_of
 from shared.services import Services
-from shared.snapshot import SegmentSnapshot, find_snapshot, read_snapshot
-from shared.stages import Stages
+from shared.snapshot import CsvFormat, SegmentSnapshot, find_snapshot
 from shared.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
-PLAN_REPORT: Final = "plan/report.arrow"
-PLAN_STATE: Final = "plan/state.arrow"  # state changes decided at planning (leavers who had opted out)
-SHARD_UPLOADS: Final = 8  # shard files written at once
-MAX_CONCURRENT_PLANS: Final = 2  # planning holds a whole segment in memory: bound it per process
-_plans = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
+CSV_BYTES_PER_ROW: Final = 100  # how the bucket count is estimated from a partition's size, before reading it
+PARQUET_BYTES_PER_ROW: Final = 25
 
 
 async def plan_run(services: Services, msg: RunMessage) -> None:
@@ -59,38 +56,34 @@ async def plan_run(services: Services, msg: RunMessage) -> None:
     if run.status.final:
         return
     if run.status in (RunStatus.SENDING, RunStatus.RECONCILING):
-        await _requeue(services, run, msg)
+        await queue_shards(services, run, msg.traceparent)
+        return
+    if run.plan is not None:  # planning started: queue its tasks again (each does nothing if it is done)
+        await _queue_splits(services, run, msg.traceparent)
+        await queue_buckets_when_split(services, run.export_id, run.id, _task(run, msg.traceparent, "bucket", 0))
         return
     if run.cancel_requested:
         await end_run(services, run.export_id, run.id, RunStatus.CANCELED, reason="canceled before planning started")
         return
-    async with _plans:
-        try:
-            await _plan(services, run, msg)
-        except LaneBusy as busy:  # another process sends to the account: plan later, as shards wait
-            await services.enqueue(RUN_QUEUE, msg.to_json(), delay_s=busy.retry_after)
-        except RetriableError:
-            raise
-        except ExportError as exc:
-            await end_run(
-                services, run.export_id, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message)
-            )
+    try:
+        await _start(services, run, msg)
+    except LaneBusy as busy:  # another process sends to the account: plan later, as shards wait
+        await services.enqueue(RUN_QUEUE, msg.to_json(), delay_s=busy.retry_after)
+    except RetriableError:
+        raise
+    except ExportError as exc:
+        await fail(services, run, exc)
 
 
-async def _plan(services: Services, run: Run, msg: RunMessage) -> None:
+async def fail(services: Services, run: Run, exc: ExportError) -> None:
+    await end_run(services, run.export_id, run.id, RunStatus.FAILED, error=RunError(code=exc.code, message=exc.message))
+
+
+async def _start(services: Services, run: Run, msg: RunMessage) -> None:
+    started = datetime.now(UTC)
     export = await export_of(services, run.export_id, run.export)
     connection = await connection_of(services, export)
-    lane = await services.lanes.enter(connection.hostname)  # LaneBusy: the message goes back to the queue
-    try:
-        await _plan_in_lane(services, run, msg, export, connection)
-    finally:
-        await lane.leave()
-
-
-async def _plan_in_lane(services: Services, run: Run, msg: RunMessage, export: Export, connection: Connection) -> None:
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    stages = Stages()
+    target = target_of(export, connection)
     run = await services.runs.update(
         run.export_id,
         run.id,
@@ -98,15 +91,6 @@ async def _plan_in_lane(services: Services, run: Run, msg: RunMessage, export: E
             update={"status": RunStatus.PLANNING, "timings": r.timings.model_copy(update={"started_at": started})}
         ),
     )
-    target = target_of(export, connection)
-    client = await services.ac_for(connection)
-    try:
-        await client.get_list(export.list_id)
-    except AcNotFound:
-        raise FatalError(
-            f"list {export.list_id} does not exist in ActiveCampaign account {connection.hostname}"
-        ) from None
-    fields = await _resolve_fields(client, export)
     root = export.snapshot_root or services.settings.snapshot_root
     snapshots = [await find_snapshot(services.snapshot_container, root, seg) for seg in export.segments]
     snapshot_ids = {s.entity: s.snapshot_id for s in snapshots}
@@ -117,92 +101,222 @@ async def _plan_in_lane(services: Services, run: Run, msg: RunMessage, export: E
             services, run.export_id, run.id, RunStatus.SKIPPED, reason="no new segment snapshot since the last run"
         )
         return
+    # the key first: a run that fails the checks below is then retried every 30 minutes, not on every timer tick
     run = await services.runs.update(
         run.export_id,
         run.id,
         lambda r: r.model_copy(update={"plan_key": key, "target": target, "snapshots": snapshot_ids}),
     )
-    state = await services.state.load(export.id, target)
-    options = run.options
+    fields = await _check_in_account(services, export, connection)
+    loaded = await services.state.load_meta(export.id, target, legacy_name=export.legacy_name)
+    full = run.options.full
     notes: list[str] = []
-    if ledger.target is not None and ledger.target != target and not options.full:
-        options = options.model_copy(update={"full": True})  # a move: what the target holds from us is unknown
+    if ledger.target is not None and ledger.target != target and not full:
+        full = True  # a move: what the target holds from us is unknown
         notes.append("the export now sends to another connection, account or list: everyone was sent")
-    stages.mark("prepare")
-    segments = [await _read(services, snap, export) for snap in snapshots]
-    stages.mark("read")
-    release_memory()  # the partitions' download buffers
-    rules: RuleResult = await asyncio.to_thread(
-        apply_rules, segments, export.mapping, fields, "|".join(export.fingerprint_parts())
+    bits = choose_bits(snapshots, loaded.meta, services.settings.rows_per_bucket)
+    inputs = PlanInputs(
+        segments=[SegmentRef.of(s) for s in snapshots],
+        mapping=export.mapping,
+        fields=[FieldRef(attribute=f.attribute, field_id=f.field_id, field_type=f.field_type) for f in fields],
+        fingerprint="|".join(export.fingerprint_parts()),
+        list_id=export.list_id,
+        tags=list(export.tags),
+        exclude_automations=export.exclude_automations,
+        mirror=export.mirrors,
+        full=full,
+        max_removal_percent=export.max_removal_percent,
+        target=target,
+        bits=bits,
+        shard_size=services.settings.shard_size,
+        legacy_name=export.legacy_name,
+        state_etag=loaded.etag,
+        notes=notes,
     )
-    stages.mark("rules")
-    release_memory()  # apply_rules emptied `segments`: the raw columns are gone
-    diff = await asyncio.to_thread(plan_diff, rules, state, export, options)
-    unsubscribed = await _self_unsubscribed(client, export.list_id, diff.leavers)
-    plan: Plan = await asyncio.to_thread(
-        make_plan, rules, state, export, options, services.settings.shard_size, diff, unsubscribed
+    await save_inputs(services.runs_container, services.runs.path(run.export_id, run.id, INPUTS), inputs)
+    plan = PlanProgress(bits=bits, partitions=len(inputs.partitions()))
+    run = await services.runs.update(
+        run.export_id,
+        run.id,
+        lambda r: r.model_copy(update={"plan": plan, "reason": "; ".join(notes) or None}),
     )
-    plan.notes[:0] = notes
-    del rules, state, diff
-    stages.mark("diff")
-    release_memory()
-    await write_table(services.runs_container, services.runs.path(run.export_id, run.id, PLAN_REPORT), plan.report)
-    await write_table(
-        services.runs_container, services.runs.path(run.export_id, run.id, PLAN_STATE), plan.state_updates
+    logger.info(
+        "run planning",
+        extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "partitions": plan.partitions, "buckets": plan.buckets},
     )
-    planned = datetime.now(UTC)
-    if plan.skipped or run.options.dry_run:
-        status = RunStatus.SKIPPED if plan.skipped else RunStatus.SUCCEEDED
-        reason = plan.skipped or "dry run: nothing was sent"
+    parent = current_traceparent() or msg.traceparent
+    await _queue_splits(services, run, parent)
+    await queue_buckets_when_split(services, run.export_id, run.id, _task(run, parent, "bucket", 0))
+
+
+def choose_bits(snapshots: list[SegmentSnapshot], meta: StateMeta, rows_per_bucket: int) -> int:
+    """Buckets for the segment's size (estimated from its partitions' bytes) and the contacts we hold; a state
+    already cut in buckets keeps its count unless the size moved by more than a factor of two."""
+    estimate = 0
+    for snapshot in snapshots:
+        for partition in snapshot.partitions:
+            per_row = CSV_BYTES_PER_ROW if isinstance(partition.format, CsvFormat) else PARQUET_BYTES_PER_ROW
+            estimate += partition.size // per_row
+    wanted = bits_for(max(estimate, meta.rows), rows_per_bucket=rows_per_bucket)
+    if meta.blobs and abs(wanted - meta.bits) <= 1:
+        return meta.bits
+    return wanted
+
+
+async def _check_in_account(services: Services, export: Export, connection: Connection) -> list[FieldSpec]:
+    """The list exists and the custom fields resolve, asked inside the account's lane."""
+    lane = await services.lanes.enter(connection.hostname)  # LaneBusy: the message goes back to the queue
+    try:
+        client = await services.ac_for(connection)
+        try:
+            await client.get_list(export.list_id)
+        except AcNotFound:
+            raise FatalError(
+                f"list {export.list_id} does not exist in ActiveCampaign account {connection.hostname}"
+            ) from None
+        return await _resolve_fields(client, export)
+    finally:
+        await lane.leave()
+
+
+async def _queue_splits(services: Services, run: Run, traceparent: str | None) -> None:
+    assert run.plan is not None
+    for index in range(run.plan.partitions):
+        if index not in run.plan.partitions_done:
+            await services.enqueue(PLAN_QUEUE, _task(run, traceparent, "split", index).to_json())
+
+
+def _task(run: Run, traceparent: str | None, kind: str, index: int) -> PlanMessage:
+    return PlanMessage.model_validate(
+        {
+            "export_id": run.export_id,
+            "export": run.export,
+            "run_id": run.id,
+            "traceparent": traceparent,
+            "kind": kind,
+            "index": index,
+        }
+    )
+
+
+async def plan_task(services: Services, msg: PlanMessage) -> None:
+    """A task of the plan queue: split a partition, or plan a bucket (and, after the last bucket, decide)."""
+    try:
+        run = (await services.runs.get(msg.export_id, msg.run_id)).doc
+    except NotFound:
+        return
+    if run.status.final or run.plan is None:
+        return
+    try:
+        if msg.kind == "split":
+            await split_partition(services, msg, run)
+            return
+        run = await plan_bucket(services, run, msg.index)
+        if run.plan is not None and len(run.plan.buckets_done) == run.plan.buckets and not run.status.final:
+            await finish_plan(services, run, msg.traceparent)
+    except WorkBusy as busy:  # a duplicate, or a holder that crashed: look again once its lease has lapsed
+        await services.enqueue(PLAN_QUEUE, msg.to_json(), delay_s=busy.retry_after)
+    except RetriableError:
+        raise
+    except ExportError as exc:
+        await fail(services, run, exc)
+
+
+async def finish_plan(services: Services, run: Run, traceparent: str | None) -> None:
+    """Every bucket is planned: decide the run (guard, empty snapshot, dry run) and queue its shards, once."""
+    assert run.plan is not None
+    plan = run.plan
+    if plan.finished:
+        await queue_shards(services, run, traceparent)
+        return
+    counts = run.counts
+    leavers = counts.to_remove
+    notes: list[str] = [run.reason] if run.reason else []
+    skipped: str | None = None
+    drop_leavers = False
+    if leavers and plan.contacts == 0 and not run.options.force:
+        notes.append(f"the snapshot is empty: nobody was removed ({leavers} would have been); use force")
+        drop_leavers, leavers = True, 0
+    if counts.profiles_read == 0 and not leavers:
+        skipped = "no data: the segment snapshot is empty, so nothing was sent"
+    max_percent = await _max_removal_percent(services, run)
+    if leavers and not run.options.force and plan.subscribed:
+        share = 100.0 * leavers / plan.subscribed
+        if share > max_percent:
+            skipped = (
+                f"mass-removal guard: {leavers} of {plan.subscribed} contacts ({share:.1f}%) would be removed, "
+                f"more than maxRemovalPercent={max_percent:g}%; nothing was sent. Run again with force=true to proceed."
+            )
+    parts = [split_report(i) for i in range(plan.partitions)] + [bucket_report(b) for b in range(plan.buckets)]
+    decided = counts.model_copy(update={"to_remove": leavers})
+    if skipped or run.options.dry_run:
+        status = RunStatus.SKIPPED if skipped else RunStatus.SUCCEEDED
+        reason = "; ".join([skipped or "dry run: nothing was sent", *notes])
+        finished = plan.model_copy(update={"finished": True})
         ended = await end_run(
             services,
             run.export_id,
             run.id,
             status,
-            reason=_with_notes(reason, plan),
-            counts=plan.counts,
-            report=plan.report,
+            reason=reason,
+            counts=decided,
+            report=parts,
+            updates={"plan": finished},
         )
-        if plan.skipped and ended.status is RunStatus.SKIPPED:
+        if skipped and ended.status is RunStatus.SKIPPED:
             await record_decision(services.ledgers, ended)  # decided once per snapshot: the timer does not loop
         return
-    spec = PayloadSpec(export.list_id, tuple(export.tags), export.exclude_automations)
-    uploads = asyncio.Semaphore(SHARD_UPLOADS)
-
-    async def upload(index: int, op: Op, rows: pa.Table) -> None:
-        async with uploads:
-            blob = services.runs.path(run.export_id, run.id, shard_name(index))
-            await write_table(services.runs_container, blob, shard_table(rows, op, spec))
-
-    await asyncio.gather(*(upload(i, op, rows) for i, (op, rows) in enumerate(plan.shards)))
-    total = len(plan.shards)
+    shards = _shard_progress(plan, drop_leavers)
+    planned = datetime.now(UTC)
 
     def sending(r: Run) -> Run:
+        if r.plan is None or r.plan.finished:
+            return r
+        started = r.timings.started_at or r.timings.queued_at
         timings = r.timings.model_copy(
-            update={"planned_at": planned, "planning_s": round(time.perf_counter() - clock, 3)}
+            update={"planned_at": planned, "planning_s": round((planned - started).total_seconds(), 3)}
         )
-        status = RunStatus.SENDING if total else RunStatus.RECONCILING
-        shards = r.shards.model_copy(update={"total": total, "sizes": sizes, "ops": ops})
-        reason = "; ".join(plan.notes) or None
         return r.model_copy(
-            update={"status": status, "timings": timings, "counts": plan.counts, "shards": shards, "reason": reason}
+            update={
+                "status": RunStatus.SENDING if shards.total else RunStatus.RECONCILING,
+                "timings": timings,
+                "counts": r.counts.model_copy(update={"to_remove": leavers}),
+                "shards": shards,
+                "reason": "; ".join(notes) or None,
+                "plan": r.plan.model_copy(update={"finished": True}),
+            }
         )
 
-    stages.mark("shards")
-    sizes = [rows.num_rows for _, rows in plan.shards]
-    ops = [int(op) for op, _ in plan.shards]
-    plan.shards.clear()  # the contacts are in the shard files now
-    release_memory()
     run = await services.runs.update(run.export_id, run.id, sending)
-    logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": total, **stages.fields()})
-    await _requeue(services, run, msg)
+    logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": run.shards.total})
+    await queue_shards(services, run, traceparent)
 
 
-async def _requeue(services: Services, run: Run, msg: RunMessage) -> None:
+def _shard_progress(plan: PlanProgress, drop_leavers: bool) -> ShardProgress:
+    """Every bucket's shards, in bucket order (a bucket's shards are numbered from its first)."""
+    sizes: list[int] = []
+    ops: list[int] = []
+    buckets: list[int] = []
+    for bucket in range(plan.buckets):
+        for op, size in plan.bucket_shards.get(str(bucket), []):
+            if drop_leavers and op == int(Op.UNSUBSCRIBE):
+                continue  # written, never sent: they are the bucket's last shards, so the names stay right
+            sizes.append(size)
+            ops.append(op)
+            buckets.append(bucket)
+    return ShardProgress(total=len(sizes), sizes=sizes, ops=ops, buckets=buckets)
+
+
+async def _max_removal_percent(services: Services, run: Run) -> float:
+    inputs = await load_inputs(services.runs_container, services.runs.path(run.export_id, run.id, INPUTS))
+    return inputs.max_removal_percent
+
+
+async def queue_shards(services: Services, run: Run, traceparent: str | None) -> None:
     """Queue every shard that has not finished (or the finaliser, when none is left)."""
     host = run.target.account if run.target else ""
     pending = [i for i in range(run.shards.total) if i not in run.shards.completed]
-    parent = current_traceparent() or msg.traceparent  # the run's trace: shards and finaliser under this plan
+    parent = current_traceparent() or traceparent  # the run's trace: shards and finaliser under this plan
     for index in pending:
         message = ShardMessage(
             export_id=run.export_id,
@@ -216,14 +330,6 @@ async def _requeue(services: Services, run: Run, msg: RunMessage) -> None:
     if not pending:
         done = FinalizeMessage(export_id=run.export_id, export=run.export, run_id=run.id, traceparent=parent)
         await services.enqueue(FINALIZE_QUEUE, done.to_json())
-
-
-async def _self_unsubscribed(client: ActiveCampaignClient, list_id: int, leavers: pa.Table) -> frozenset[str]:
-    """The leavers AC shows unsubscribed from the list: they left it themselves (opted out)."""
-    if not leavers.num_rows:
-        return frozenset()
-    statuses = await left_the_list(client, list_id, [str(e) for e in leavers["email"].to_pylist()])
-    return frozenset(email for email, status in statuses.items() if status == UNSUBSCRIBED)
 
 
 async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:
@@ -242,13 +348,4 @@ async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[
     return specs
 
 
-async def _read(services: Services, snapshot: SegmentSnapshot, export: Export) -> SegmentInput:
-    rows = await read_snapshot(services.snapshot_container, snapshot, export.mapping.attributes())
-    return SegmentInput(snapshot.entity, rows)  # columns named as the mapping names them
-
-
-def _with_notes(reason: str, plan: Plan) -> str:
-    return "; ".join([reason, *plan.notes])
-
-
-__all__ = ["PLAN_REPORT", "PLAN_STATE", "SnapshotError", "plan_run"]
+__all__ = ["SnapshotError", "choose_bits", "finish_plan", "plan_run", "plan_task", "queue_shards"]

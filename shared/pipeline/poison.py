@@ -9,7 +9,7 @@ from shared.events import DIM_EVENT, DIM_EXPORT, DIM_QUEUE, DIM_RUN, DIM_SHARD, 
 from shared.models import RunError, RunStatus
 from shared.pipeline.checkpoint import Checkpoint
 from shared.pipeline.finish import end_run
-from shared.pipeline.messages import FinalizeMessage, RunMessage, RunRef, ShardMessage
+from shared.pipeline.messages import FinalizeMessage, PlanMessage, RunMessage, RunRef, ShardMessage
 from shared.pipeline.outcomes import shard_outcomes
 from shared.pipeline.shards import Op
 from shared.pipeline.worker import checkpoint_store, complete_shard, fail_run, record_outcome
@@ -35,16 +35,17 @@ async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -
     _announce(queue, msg.export, msg.run_id, msg.shard)
     reason = f"shard {msg.shard} failed on every delivery attempt and was moved to {queue}"
     await fail_run(services, msg, FatalError(reason))
-    store = checkpoint_store(services, msg)
+    run = (await services.runs.get(msg.export_id, msg.run_id)).doc
+    store = checkpoint_store(services, msg, run)
     try:
         checkpoint = await store.load(msg.shard)
     except CorruptDocument:  # what poisoned the shard: what AC confirmed is unknown, so nothing counts as sent
         checkpoint = Checkpoint(shard=msg.shard)
     if not checkpoint.done:
-        shards = (await services.runs.get(msg.export_id, msg.run_id)).doc.shards
+        shards = run.shards
         rows, op = shards.sizes[msg.shard], Op(shards.ops[msg.shard])  # the shard file itself may be unreadable
         outcomes = shard_outcomes(rows, checkpoint, op, f"not sent: {reason}")
-        await record_outcome(services, msg, store, checkpoint, outcomes, failed=True)
+        await record_outcome(services, msg, run, store, checkpoint, outcomes, failed=True)
     await complete_shard(services, msg, checkpoint)
 
 
@@ -56,9 +57,21 @@ async def run_poisoned(services: Services, msg: RunMessage, *, queue: str) -> No
     )
 
 
+async def plan_task_poisoned(services: Services, msg: PlanMessage, *, queue: str) -> None:
+    _announce(queue, msg.export, msg.run_id)
+    what = f"partition {msg.index}" if msg.kind == "split" else f"bucket {msg.index}"
+    message = (
+        f"planning {what} failed on every delivery attempt (the message was moved to {queue}); see the function logs"
+    )
+    await end_run(
+        services, msg.export_id, msg.run_id, RunStatus.FAILED, error=RunError(code="planning_failed", message=message)
+    )
+
+
 async def finalize_poisoned(services: Services, msg: FinalizeMessage, *, queue: str) -> None:
     _announce(queue, msg.export, msg.run_id)
-    message = f"finishing the run failed on every attempt (the message was moved to {queue}); see the function logs"
+    what = "finishing the run" if msg.bucket is None else f"committing bucket {msg.bucket}"
+    message = f"{what} failed on every attempt (the message was moved to {queue}); see the function logs"
     await end_run(
         services, msg.export_id, msg.run_id, RunStatus.FAILED, error=RunError(code="finalize_failed", message=message)
     )
@@ -82,4 +95,4 @@ async def unreadable_poisoned(services: Services, body: bytes, *, queue: str) ->
         logger.error("dropped an unreadable message from %s: its run does not exist", queue, extra={DIM_QUEUE: queue})
 
 
-__all__ = ["finalize_poisoned", "run_poisoned", "shard_poisoned", "unreadable_poisoned"]
+__all__ = ["finalize_poisoned", "plan_task_poisoned", "run_poisoned", "shard_poisoned", "unreadable_poisoned"]

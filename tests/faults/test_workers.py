@@ -1,5 +1,5 @@
 """Workers that die or run twice: a shard worker killed while it reconciles, a shard message delivered twice
-at once, the planner killed while it writes shards.  Each run completes exactly once: no contact is sent
+at once, a bucket's planner killed while it writes shards.  Each run completes exactly once: no contact is sent
 again after its checkpoint, and every row is counted once.
 """
 
@@ -23,7 +23,7 @@ from tests.faults.checks import assert_delivered, assert_writes_explained, check
 from tests.helpers import eventually
 
 ONE_SHARD = {"SHARD_SIZE": "100000"}
-ALL_BUT_PLANNER = [name for name in [*ALL_BUT_SHARDS, "shard_worker"] if name != "planner"]
+ALL_BUT_BUCKETS = [name for name in [*ALL_BUT_SHARDS, "shard_worker"] if name != "plan_tasks"]
 
 
 def imports(answer: Oracle) -> int:
@@ -111,16 +111,18 @@ async def test_a_shard_message_delivered_twice_at_once_is_sent_once(stack: Stack
     assert run["shards"]["done"] == run["shards"]["total"] == 1
 
 
-# 120 small shard files: the planner spends long enough writing them that the kill lands mid-plan even on a
-# loaded machine (with 30 it sometimes finished first)
-@pytest.mark.parametrize("stack_options", [{"functions": ALL_BUT_PLANNER, "SHARD_SIZE": "50"}])
-async def test_the_planner_killed_mid_plan_is_planned_again_and_the_run_completes_once(
+# 8 buckets of about 750 contacts, cut in 15 shard files each: the bucket planners spend long enough writing them
+# that the kill lands mid-plan even on a loaded machine
+@pytest.mark.parametrize(
+    "stack_options", [{"functions": ALL_BUT_BUCKETS, "SHARD_SIZE": "50", "PLAN_ROWS_PER_BUCKET": "1000"}]
+)
+async def test_a_bucket_planner_killed_mid_plan_is_planned_again_and_the_run_completes_once(
     stack: Stack, tmp_path: Path
 ) -> None:
     await stack.connect()
     await stack.create_export("replanned")
-    _, answer = await write_sample(stack, SampleOptions(profiles=6000, seed=43, partitions=2))  # 120 shard files
-    first = HostProcess(stack.settings, tmp_path, ["planner"], lease_s=2).start()
+    _, answer = await write_sample(stack, SampleOptions(profiles=6000, seed=43, partitions=2))
+    first = HostProcess(stack.settings, tmp_path, ["plan_tasks"], lease_s=2).start()
     try:
         run_id = await stack.start_run("replanned")
         shards_prefix = await stack.run_path("replanned", run_id, "shards/")
@@ -132,10 +134,12 @@ async def test_the_planner_killed_mid_plan_is_planned_again_and_the_run_complete
             await eventually(writing_shards, timeout=60, interval=0.02)
             first.kill()
             written_at_kill = len([b async for b in runs.list_blobs(name_starts_with=shards_prefix)])
-        status = (await stack.api.get_run("replanned", run_id))["status"]
-        assert status == "Planning", "the planner finished before it could be killed"
+        planning = await stack.api.get_run("replanned", run_id)
+        assert planning["status"] == "Planning", "the buckets were planned before the planner could be killed"
+        assert planning["planning"]["buckets"] == 8, planning["planning"]
+        assert planning["planning"]["bucketsDone"] < 8
         assert stack.emulator.state.batches == {}  # nothing queued, nothing sent
-        async with worker_host(stack, ["planner"]):  # gets the run message once its lease lapses
+        async with worker_host(stack, ["plan_tasks"]):  # gets the bucket messages once their leases lapse
             run = await stack.wait_run("replanned", run_id, timeout=90)
     finally:
         first.kill()

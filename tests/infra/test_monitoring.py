@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared import events
-from shared.names import ALL_QUEUES, FINALIZE_QUEUE, POISON_SUFFIX, RUN_QUEUE, SHARD_QUEUE
+from shared.names import ALL_QUEUES, FINALIZE_QUEUE, PLAN_QUEUE, POISON_SUFFIX, RUN_QUEUE, SHARD_QUEUE
 from tests.infra.bicepdoc import APP, chain, doc, function, kql_text, resources
 
 MONITORING = "app/monitoring.bicep"
@@ -160,7 +160,7 @@ def test_poison_of_poison_alert_fires_per_queue_on_the_hosts_move() -> None:
     assert [d["name"] for d in condition["dimensions"]] == ["queue_name"]
     assert (condition["timeAggregation"], condition["operator"], condition["threshold"]) == ("Count", "GreaterThan", 0)
     assert rule["properties"]["severity"] == 1
-    work_queues = (RUN_QUEUE, SHARD_QUEUE, FINALIZE_QUEUE)
+    work_queues = (RUN_QUEUE, PLAN_QUEUE, SHARD_QUEUE, FINALIZE_QUEUE)
     poison_of_poison = [queue + POISON_SUFFIX + POISON_SUFFIX for queue in work_queues]
     assert {queue + POISON_SUFFIX for queue in work_queues} <= set(ALL_QUEUES), "each work queue has a poison queue"
     moved_on = [HOST_POISON_WARNING.format(count=5, queue=queue) for queue in poison_of_poison]
