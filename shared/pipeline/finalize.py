@@ -148,6 +148,9 @@ async def _switch_state(services: Services, run: Run, inputs: PlanInputs) -> Non
     the export last wrote."""
     assert run.plan is not None
     plan = run.plan
+    if await _retired(services, run.export_id):
+        logger.info("export deleted while its run was in flight: its state is not committed", extra={DIM_RUN: run.id})
+        return
     loaded = await services.state.load_meta(run.export_id, inputs.target, legacy_name=inputs.legacy_name)
     if loaded.meta.last_run_id != run.id:
         if loaded.etag != inputs.state_etag:
@@ -201,6 +204,11 @@ async def _commit_bucket(services: Services, run: Run, msg: FinalizeMessage) -> 
         await services.enqueue(FINALIZE_QUEUE, msg.model_copy(update={"bucket": None}).to_json())
 
 
+async def _retired(services: Services, export_id: str) -> bool:
+    """The export was deleted (its id retired): its state was dropped and nothing may write it again."""
+    return await services.retired.find(export_id) is not None
+
+
 async def _write_bucket(services: Services, run: Run, bucket: int) -> tuple[str | None, int]:
     """The bucket's new state file (None: nobody in it) and its record count; its report part too."""
     assert run.plan is not None
@@ -213,6 +221,8 @@ async def _write_bucket(services: Services, run: Run, bucket: int) -> tuple[str 
     updates, reports = await _outcomes(services, run, bucket)
     await write_part(container, services.runs.path(run.export_id, run.id, commit_report(bucket)), reports)
     stages.mark("outcomes")
+    if await _retired(services, run.export_id):  # deleted mid-run: its state was dropped and stays dropped
+        return None, 0
     if not updates.num_rows and loaded.meta.bits == inputs.bits and loaded.meta.blobs:
         blob = loaded.meta.blobs[bucket]  # unchanged: the same file stays in the new state
         sizes = loaded.meta.sizes
