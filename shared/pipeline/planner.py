@@ -80,9 +80,19 @@ async def fail(services: Services, run: Run, exc: ExportError) -> None:
 
 
 async def _start(services: Services, run: Run, msg: RunMessage) -> None:
-    started = datetime.now(UTC)
+    """Inside the account's lane (held elsewhere: LaneBusy, the run stays Queued and the message comes back), so the
+    checks' AC calls share the account's budget."""
     export = await export_of(services, run.export_id, run.export)
     connection = await connection_of(services, export)
+    lane = await services.lanes.enter(connection.hostname)
+    try:
+        await _start_in_lane(services, run, msg, export, connection)
+    finally:
+        await lane.leave()
+
+
+async def _start_in_lane(services: Services, run: Run, msg: RunMessage, export: Export, connection: Connection) -> None:
+    started = datetime.now(UTC)
     target = target_of(export, connection)
     run = await services.runs.update(
         run.export_id,
@@ -107,7 +117,7 @@ async def _start(services: Services, run: Run, msg: RunMessage) -> None:
         run.id,
         lambda r: r.model_copy(update={"plan_key": key, "target": target, "snapshots": snapshot_ids}),
     )
-    fields = await _check_in_account(services, export, connection)
+    fields = await _check_account(services, export, connection)
     loaded = await services.state.load_meta(export.id, target, legacy_name=export.legacy_name)
     full = run.options.full
     notes: list[str] = []
@@ -146,7 +156,8 @@ async def _start(services: Services, run: Run, msg: RunMessage) -> None:
     )
     parent = current_traceparent() or msg.traceparent
     await _queue_splits(services, run, parent)
-    await queue_buckets_when_split(services, run.export_id, run.id, _task(run, parent, "bucket", 0))
+    if plan.partitions == 0:  # else the last split queues the buckets
+        await queue_buckets_when_split(services, run.export_id, run.id, _task(run, parent, "bucket", 0))
 
 
 def choose_bits(snapshots: list[SegmentSnapshot], meta: StateMeta, rows_per_bucket: int) -> int:
@@ -163,20 +174,15 @@ def choose_bits(snapshots: list[SegmentSnapshot], meta: StateMeta, rows_per_buck
     return wanted
 
 
-async def _check_in_account(services: Services, export: Export, connection: Connection) -> list[FieldSpec]:
-    """The list exists and the custom fields resolve, asked inside the account's lane."""
-    lane = await services.lanes.enter(connection.hostname)  # LaneBusy: the message goes back to the queue
+async def _check_account(services: Services, export: Export, connection: Connection) -> list[FieldSpec]:
+    """The list exists and the custom fields resolve (asked inside the account's lane)."""
+    client = await services.ac_for(connection)
     try:
-        client = await services.ac_for(connection)
-        try:
-            await client.get_list(export.list_id)
-        except AcNotFound:
-            raise FatalError(
-                f"list {export.list_id} does not exist in ActiveCampaign account {connection.hostname}"
-            ) from None
-        return await _resolve_fields(client, export)
-    finally:
-        await lane.leave()
+        await client.get_list(export.list_id)
+    except AcNotFound:
+        message = f"list {export.list_id} does not exist in ActiveCampaign account {connection.hostname}"
+        raise FatalError(message) from None
+    return await _resolve_fields(client, export)
 
 
 async def _queue_splits(services: Services, run: Run, traceparent: str | None) -> None:
