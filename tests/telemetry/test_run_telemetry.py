@@ -65,21 +65,26 @@ async def test_a_run_is_one_trace_with_its_dimensions_metrics_and_no_contact_dat
     def ours_ended() -> list[Any]:
         return [s for s in otel.spans if (s.attributes or {}).get("run") == run["id"]]
 
-    # the run is final before its finaliser's (and maybe the last shard's) span ends
-    await eventually(lambda: sum(s.name in ("shard", "finalize") for s in ours_ended()) >= shards + 1)
+    # the run is final before its finaliser's (and maybe the last shard's) span ends; the finaliser runs once to
+    # queue each bucket's commit, once per bucket, and once to end the run
+    buckets = run["planning"]["buckets"]
+    await eventually(lambda: sum(s.name in ("shard", "finalize") for s in ours_ended()) >= shards + 2 * buckets + 1)
     ours = ours_ended()
     by_name: dict[str, list[Any]] = {}
     for span in ours:
         by_name.setdefault(span.name, []).append(span)
     (root,) = by_name[RUN_SPAN]
     (plan,) = by_name["plan"]
-    (final,) = by_name["finalize"]
+    tasks = by_name["plan-task"]  # a split per partition, then a plan per bucket (queued again if a split was
+    assert len(tasks) >= 3 + buckets  # quicker than the run's own message: a bucket already planned does nothing)
+    task_ids = {t.context.span_id for t in tasks}
     trace_id = root.context.trace_id
     assert {s.context.trace_id for s in ours} == {trace_id}
     assert root.parent is None  # the run starts its own trace
     assert plan.parent is not None and plan.parent.span_id == root.context.span_id
-    assert {s.parent.span_id for s in by_name["shard"]} == {plan.context.span_id}  # via the shard messages
-    assert final.parent is not None and final.parent.span_id == plan.context.span_id
+    assert {t.parent.span_id for t in tasks} == {plan.context.span_id}  # via the plan messages
+    assert {s.parent.span_id for s in by_name["shard"]} <= task_ids  # the bucket that cut them queued them
+    assert by_name["finalize"] and {f.parent.span_id for f in by_name["finalize"]} <= task_ids
     assert all(s.status.is_ok for s in by_name["shard"]), [s.status for s in by_name["shard"]]
     assert len(by_name["shard"]) == shards
     assert {s.attributes["shard"] for s in by_name["shard"]} == set(range(shards))
