@@ -139,7 +139,10 @@ async def test_someone_who_unsubscribed_in_ac_is_never_resubscribed(stack: Stack
     emails = pc.utf8_lower(pc.utf8_trim(rows["Email"], " "))
     gone = Sample(sample.options, rows.filter(pc.not_equal(emails, person)), next_id=sample.next_id, key="gone")
     await stack.write_sample(gone)
-    await stack.run("optout")
+    left = await stack.run("optout")  # a leaver who unsubscribed themselves: opted out, not removed by us
+    assert left["status"] == "Succeeded", left
+    assert left["counts"]["removalOptedOut"] == left["counts"]["toRemove"] == 1 and left["counts"]["removed"] == 0
+    assert [r["outcome"] for r in await stack.report("optout", left["id"]) if r["email"] == person] == ["opted-out"]
     back = rows.set_column(
         rows.schema.get_field_index("LastName"),
         "LastName",
