@@ -1,8 +1,10 @@
 """The benchmark stack: the demo's local stack, with the host split into processes whose CPU and memory we measure.
 
 - Azurite and the AC emulator as child processes (as in the demo);
-- a "planner" host process (python -m local.host): HTTP API, timer, planner, finaliser, poison handlers;
-- a "workers" host process: the shard worker (and its poison handler).
+- a "planner" host process (python -m local.host): HTTP API, timer, the run's planning and every bucket's
+  planning (plan_tasks), and the run and plan poison handlers;
+- a "workers" host process: the shard worker (and its poison handler);
+- a "finaliser" host process: the per-bucket state commits and the run's end (and its poison handler).
 The same function_app, host.json and code paths as production; only the settings differ (limits).
 """
 
@@ -32,6 +34,7 @@ from local.sample_data import Sample, write_snapshot
 
 SNAPSHOT_ROOT: Final = "CustomerInsights_bench/segments"
 WORKER_FUNCTIONS: Final = ("shard_worker", "shard_poison")
+FINALISER_FUNCTIONS: Final = ("finalizer", "finalize_poison")
 
 
 def _function_names() -> list[str]:
@@ -100,14 +103,15 @@ class BenchStack:
         settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
         self.api_port = free_port()
         everything = _function_names()
-        planner = [n for n in everything if n not in WORKER_FUNCTIONS]
-        self.hosts["planner"] = self._host(settings_file, planner, http=True)
-        self.hosts["workers"] = self._host(settings_file, list(WORKER_FUNCTIONS), http=False)
+        planner = [n for n in everything if n not in WORKER_FUNCTIONS + FINALISER_FUNCTIONS]
+        self.hosts["planner"] = self._host(settings_file, "planner", planner, http=True)
+        self.hosts["workers"] = self._host(settings_file, "workers", list(WORKER_FUNCTIONS), http=False)
+        self.hosts["finaliser"] = self._host(settings_file, "finaliser", list(FINALISER_FUNCTIONS), http=False)
         wait_for_port(self.api_port, 30, self.hosts["planner"])
         self.http = aiohttp.ClientSession()
         return self
 
-    def _host(self, settings: Path, functions: list[str], *, http: bool) -> subprocess.Popen[bytes]:
+    def _host(self, settings: Path, role: str, functions: list[str], *, http: bool) -> subprocess.Popen[bytes]:
         args = [
             sys.executable,
             "-m",
@@ -121,7 +125,7 @@ class BenchStack:
             "INFO" if http else "WARNING",
         ]
         args += ["--port", str(self.api_port)] if http else ["--no-http"]
-        log = open(self.tmp / f"host-{'planner' if http else 'workers'}.log", "ab")  # noqa: SIM115
+        log = open(self.tmp / f"host-{role}.log", "ab")  # noqa: SIM115
         return subprocess.Popen(args, cwd=str(REPO_ROOT), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def processes(self) -> dict[str, ProcessStats]:
@@ -143,6 +147,17 @@ class BenchStack:
         async with self.http.get(f"{self.emulator.url}/_emulator/{route.lstrip('/')}") as response:
             response.raise_for_status()
             return await response.json()
+
+    async def list_members(self, list_id: int, page: int = 500_000) -> set[str]:
+        """The emails subscribed to the list in the emulator (lowercased), read a page at a time."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            view = await self.inspect(f"lists/{list_id}/members?status=1&compact=1&offset={offset}&limit={page}")
+            found.update(email.lower() for email in view["statuses"])
+            offset += page
+            if offset >= view["total"]:
+                return found
 
     async def stop(self) -> None:
         if self.http is not None:
