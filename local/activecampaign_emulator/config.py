@@ -141,5 +141,11 @@ class EmulatorConfig:
         "Bulk imports after the Nth accepted one (counted from when this is set) hang, unanswered and not "
         "applied, until this is cleared (then they proceed) or their client disconnects.",
     )
+    hold_bulk_answer_after: int | None = _opt(
+        None,
+        "Bulk imports after the Nth accepted one (counted from when this is set) are applied, then their answer is "
+        "withheld until this is cleared (then they are answered) or their client disconnects: AC has the batch, "
+        "the client never learns its batchId (the instant a crashed worker cannot checkpoint).",
+    )
     # --- logs -------------------------------------------------------------------------------------
     log_limit: int = _opt(2_000_000, "Most arrival/rate-limit log entries kept (oldest dropped).")
