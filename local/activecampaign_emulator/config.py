@@ -71,6 +71,14 @@ class EmulatorConfig:
         "whole batch is refused with a validation 400.",
         choices=("fail_contacts", "ignore", "reject_batch"),
     )
+    bulk_refused_emails: list[str] = field(
+        default_factory=list,
+        metadata=_doc(
+            "Emails (any case) a bulk import refuses as invalid, like a malformed one (the whole batch answers 400 "
+            "with failureReasons naming each), although they pass the email check: AC's validation may refuse "
+            "addresses ours accepts.",
+        ),
+    )
     bulk_unknown_field: str = _opt(
         "ignore",
         "Bulk fields[] with an unknown field id: ignored, or the contact fails.",
