@@ -155,10 +155,15 @@ async def test_storage_killed_mid_run_loses_nothing_counts_nothing_twice_and_lea
     await assert_writes_explained(stack, "outage", run_id)
     assert_values_match(stack, sample)
 
-    # every call the outage broke was made again and answered: a blob call (checkpoints, run records, shard and
-    # outcome files, leases) by the SDK's retry, with the same method; a queue message's renewal by its completion
+    # every call of the app the outage broke was made again and answered: a blob call (checkpoints, run records,
+    # shard and outcome files, leases) with the same method (by the SDK's retry, or the shard's redelivery), a
+    # queue message's renewal by its renewal or completion (the host's receive polls are not the app's calls)
     calls = storage_calls(otel, ports)
-    failures = [(i, method, path) for i, (method, path, span) in enumerate(calls) if lost(span)]
+    failures = [
+        (i, method, path)
+        for i, (method, path, span) in enumerate(calls)
+        if lost(span) and not (method == "GET" and path.endswith("/messages"))
+    ]
 
     def answered_later(i: int, method: str, path: str) -> bool:
         same_method = "/messages/" not in path
