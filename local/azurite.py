@@ -137,6 +137,21 @@ class Azurite:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=timeout_s)
 
+    def kill(self) -> None:
+        """SIGKILL, like a storage node that dies: no shutdown, connections reset, the ports close.  Azurite on
+        disk saves its metadata every 5 s (LokiJS autosave), so the writes of its last seconds may be lost too."""
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10.0)
+
+    def revive(self) -> None:
+        """Start again on the same ports after kill() (data survives only with a location)."""
+        if self.process is None or self.process.poll() is not None:
+            self._start(30.0)
+
     def restart(self) -> None:
         """Stop and start again on the same ports (data survives only with a location)."""
         self.stop()

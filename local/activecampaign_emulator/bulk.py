@@ -137,9 +137,10 @@ def validate(state: AccountState, config: EmulatorConfig, contacts: list[Any]) -
     prepared: list[Prepared] = []
     reasons: list[dict[str, Any]] = []
     resolve = lists.resolve
+    refused = {e.strip().lower() for e in config.bulk_refused_emails}
     for index, item in enumerate(contacts):
         email = item.get("email") if type(item) is dict else None
-        if not is_valid_email(email):
+        if not is_valid_email(email) or (refused and email.lower() in refused):  # type: ignore[union-attr]
             reasons.append({"contact": index + base, "failureReason": BAD_EMAIL})
             continue
         key = email.lower()  # type: ignore[union-attr]

@@ -71,6 +71,14 @@ class EmulatorConfig:
         "whole batch is refused with a validation 400.",
         choices=("fail_contacts", "ignore", "reject_batch"),
     )
+    bulk_refused_emails: list[str] = field(
+        default_factory=list,
+        metadata=_doc(
+            "Emails (any case) a bulk import refuses as invalid, like a malformed one (the whole batch answers 400 "
+            "with failureReasons naming each), although they pass the email check: AC's validation may refuse "
+            "addresses ours accepts.",
+        ),
+    )
     bulk_unknown_field: str = _opt(
         "ignore",
         "Bulk fields[] with an unknown field id: ignored, or the contact fails.",
@@ -140,6 +148,12 @@ class EmulatorConfig:
         None,
         "Bulk imports after the Nth accepted one (counted from when this is set) hang, unanswered and not "
         "applied, until this is cleared (then they proceed) or their client disconnects.",
+    )
+    hold_bulk_answer_after: int | None = _opt(
+        None,
+        "Bulk imports after the Nth accepted one (counted from when this is set) are applied, then their answer is "
+        "withheld until this is cleared (then they are answered) or their client disconnects: AC has the batch, "
+        "the client never learns its batchId (the instant a crashed worker cannot checkpoint).",
     )
     # --- logs -------------------------------------------------------------------------------------
     log_limit: int = _opt(2_000_000, "Most arrival/rate-limit log entries kept (oldest dropped).")

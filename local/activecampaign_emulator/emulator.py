@@ -71,5 +71,5 @@ class Emulator:
         self.metrics.log_limit = self.config.log_limit
         self.metrics.reset(self.origin)
         self.faults.reset()
-        self.faults.on_config(("fault_seed", "stall_bulk_after"), self.origin)
+        self.faults.on_config(("fault_seed", "stall_bulk_after", "hold_bulk_answer_after"), self.origin)
         self.faults.arm_storm(self.origin)

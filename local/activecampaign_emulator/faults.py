@@ -1,4 +1,5 @@
-"""Fault injection: random 5xx, connection resets, latency, storm windows and stalled bulk imports.
+"""Fault injection: random 5xx, connection resets, latency, storm windows, stalled bulk imports and bulk imports
+applied whose answer is held.
 
 All randomness comes from one RNG seeded with `fault_seed`, so a run is reproducible for a given request
 sequence.  Storms and stalls are (re)armed whenever their config fields are patched.
@@ -38,6 +39,10 @@ class Faults:
         self._release = asyncio.Event()
         self.stall_accepted = 0
         self.stalled = 0
+        self._answer = asyncio.Event()
+        self.hold_accepted = 0
+        self.held = 0
+        self.held_batches: list[str] = []  # every batch whose answer was held, in order
 
     def on_config(self, changed: Iterable[str], now: float) -> None:
         changed = set(changed)
@@ -50,6 +55,10 @@ class Faults:
             self.stall_accepted = 0
             if config.stall_bulk_after is None:  # cleared: hung requests proceed
                 self.release_all()
+        if "hold_bulk_answer_after" in changed:
+            self.hold_accepted = 0
+            if config.hold_bulk_answer_after is None:  # cleared: the held answers go out
+                self.answer_all()
 
     def arm_storm(self, now: float) -> None:
         config = self._config
@@ -113,11 +122,35 @@ class Faults:
         transport = request.transport
         return "resumed" if transport is not None and not transport.is_closing() else "gone"
 
+    async def hold_answer(self, batch_id: str) -> None:
+        """Called after a bulk import was applied, before it is answered: returns at once, or (after the
+        hold_bulk_answer_after-th) when the hold is cleared.  A client that disconnects meanwhile cancels the
+        handler (handler cancellation): the batch stays applied and its answer is never sent."""
+        limit = self._config.hold_bulk_answer_after
+        if limit is None:
+            return
+        if self.hold_accepted < limit:
+            self.hold_accepted += 1
+            return
+        self.held += 1
+        self.held_batches.append(batch_id)
+        try:
+            await self._answer.wait()
+        finally:
+            self.held -= 1
+
     def reset(self) -> None:
         self.stall_accepted = 0
+        self.hold_accepted = 0
+        self.held_batches = []
         self.rng.seed(self._config.fault_seed)
 
     def release_all(self) -> None:
         """Let every hung bulk import go on (at shutdown, or when the stall is cleared)."""
         self._release.set()
         self._release = asyncio.Event()
+
+    def answer_all(self) -> None:
+        """Send every held bulk import answer (at shutdown, or when the hold is cleared)."""
+        self._answer.set()
+        self._answer = asyncio.Event()

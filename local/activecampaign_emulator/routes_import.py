@@ -62,6 +62,7 @@ async def post_bulk_import(request: web.Request) -> web.Response:
     state.batches[batch.id] = batch
     emu.gc_watch.after_growth(state.contact_count)
     emu.budgets.record_accepted_bulk(request[NOW], single=single)  # when its token was taken
+    await emu.faults.hold_answer(batch.id)  # applied: only the answer may be held back
     body_out = {
         config.bulk_success_key: 1,
         "queued_contacts": len(contacts),

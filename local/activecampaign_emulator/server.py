@@ -105,6 +105,7 @@ class EmulatorServer:
     async def stop(self) -> None:
         if self._runner is not None:
             self.emulator.faults.release_all()
+            self.emulator.faults.answer_all()
             await self._runner.cleanup()
             self._runner = None
 

@@ -150,5 +150,9 @@ def faults_view(emu: Emulator) -> dict[str, Any]:
         "stall_bulk_after": emu.config.stall_bulk_after,
         "stall_accepted": emu.faults.stall_accepted,
         "stalled": emu.faults.stalled,
+        "hold_bulk_answer_after": emu.config.hold_bulk_answer_after,
+        "hold_accepted": emu.faults.hold_accepted,
+        "held": emu.faults.held,
+        "held_batches": list(emu.faults.held_batches),
         "revoked_keys": list(emu.config.revoked_keys),
     }

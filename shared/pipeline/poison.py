@@ -31,16 +31,24 @@ def _announce(queue: str, export: str, run_id: str, shard: int | None = None) ->
 
 
 async def shard_poisoned(services: Services, msg: ShardMessage, *, queue: str) -> None:
-    """Fail the run naming the shard; rows not confirmed by AC count as not sent (retried next run)."""
+    """Fail the run naming the shard; rows not confirmed by AC count as not sent (retried next run).
+
+    A copy of a shard that another delivery finished is not a failure: redeliveries pile up on one message when
+    storage is away longer than a message's lease (each delivery that finds the shard busy or done still counts),
+    so its copy may reach the poison queue after the shard's checkpoint was marked done.  Then the shard's
+    completion is recorded (once) and the run goes on."""
     _announce(queue, msg.export, msg.run_id, msg.shard)
-    reason = f"shard {msg.shard} failed on every delivery attempt and was moved to {queue}"
-    await fail_run(services, msg, FatalError(reason))
     run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     store = checkpoint_store(services, msg, run)
     try:
         checkpoint = await store.load(msg.shard)
     except CorruptDocument:  # what poisoned the shard: what AC confirmed is unknown, so nothing counts as sent
         checkpoint = Checkpoint(shard=msg.shard)
+    if checkpoint.done and not checkpoint.failed:
+        await complete_shard(services, msg, checkpoint)
+        return
+    reason = f"shard {msg.shard} failed on every delivery attempt and was moved to {queue}"
+    await fail_run(services, msg, FatalError(reason))
     if not checkpoint.done:
         shards = run.shards
         rows, op = shards.sizes[msg.shard], Op(shards.ops[msg.shard])  # the shard file itself may be unreadable

@@ -79,6 +79,16 @@ async def test_one_bad_email_refuses_the_whole_batch_listing_every_bad_contact(
     assert [r["contact"] for r in one_based.body["failureReasons"]] == [2, 4, 5]
 
 
+async def test_refused_emails_fail_the_batch_like_malformed_ones(client: Client, emu: EmulatorServer) -> None:
+    emu.patch_config(bulk_refused_emails=["Person1@Example.com"])
+    refused = await client.bulk(people(3))
+    assert refused.status == 400
+    assert [r["contact"] for r in refused.body["failureReasons"]] == [1]
+    assert emu.state.contact_count == 0
+    emu.patch_config(bulk_refused_emails=[])
+    assert (await client.bulk(people(3))).status == 200
+
+
 async def test_caps_251_contacts_and_bytes_over_399999_are_refused(client: Client, emu: EmulatorServer) -> None:
     too_many = await client.bulk(people(251))
     assert too_many.status == 400

@@ -1,5 +1,5 @@
 """Fault injection: seeded 5xx, storms with a counting-down Retry-After, resets, latency, revoked keys and
-bulk imports that stall after N until released."""
+bulk imports that stall after N until released, and bulk imports applied whose answer is held until released."""
 
 from __future__ import annotations
 
@@ -138,3 +138,47 @@ async def test_stalled_import_whose_client_went_away_is_never_applied(emu: Emula
     await asyncio.sleep(0)
     assert emu.state.contact_count == 0
     assert emu.state.batches == {}
+
+
+async def _held(client: Client) -> int:
+    return int((await client.inspect("faults"))["held"])
+
+
+async def test_hold_after_n_applies_the_import_and_answers_only_when_released(
+    client: Client, emu: EmulatorServer
+) -> None:
+    emu.patch_config(hold_bulk_answer_after=1)
+    assert (await client.bulk(people(2))).status == 200
+    held = asyncio.create_task(client.bulk(people(2, start=10)))
+
+    async def one_held() -> bool:
+        return await _held(client) == 1
+
+    await eventually(one_held)
+    assert not held.done()
+    assert emu.state.write_count("person10@example.com") == 1  # applied while its answer is held
+    faults = await client.inspect("faults")
+    assert len(faults["held_batches"]) == 1
+    assert faults["held_batches"][0] in emu.state.batches
+    emu.patch_config(hold_bulk_answer_after=None)
+    reply = await held
+    assert reply.status == 200
+    assert reply.body["batchId"] == faults["held_batches"][0]
+    assert emu.state.write_count("person10@example.com") == 1
+
+
+async def test_held_import_whose_client_went_away_stays_applied(emu: EmulatorServer) -> None:
+    emu.patch_config(hold_bulk_answer_after=0)
+    async with aiohttp.ClientSession() as session:
+        held = asyncio.create_task(
+            session.post(
+                f"{emu.url}/api/3/import/bulk_import", json={"contacts": people(2)}, headers={"Api-Token": KEY}
+            )
+        )
+        await eventually(lambda: emu.emulator.faults.held == 1)
+        held.cancel()  # the worker dies: its connection closes, the answer is never read
+        with pytest.raises(asyncio.CancelledError):
+            await held
+    await eventually(lambda: emu.emulator.faults.held == 0)
+    assert emu.state.contact_count == 2
+    assert list(emu.state.batches) == emu.emulator.faults.held_batches

@@ -9,16 +9,29 @@ has its batchId, no checkpoint does. Every write beyond the first must come from
 
 from __future__ import annotations
 
+import base64
+import fnmatch
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
+from urllib.parse import quote, quote_plus
 
 import pyarrow.compute as pc
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob.aio import BlobServiceClient
+from azure.storage.queue.aio import QueueServiceClient
 
 from local.sample_data import VALID, Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
-from shared.names import RUNS_CONTAINER
+from shared.names import ALL_CONTAINERS, RUNS_CONTAINER, STATE_CONTAINER
 from shared.pipeline.checkpoint import Checkpoint
 from tests.e2e.stack import SNAPSHOT_ROOT, Stack
+from tests.security.probe import decoded, email_tokens, expand_blob
 
+# The app's blobs that hold the rows an export moves, by design (shards, outcomes, reports, incremental state: the
+# leak probe's places for emails, tests/security/probe.py); any other blob of the app's containers, and every queue
+# message, must hold no email.  Containers that are not the app's hold customer input (the snapshots).
+EMAIL_BLOBS: Final = {RUNS_CONTAINER: ("*.arrow", "*/report.csv"), STATE_CONTAINER: ("*.arrow",)}
+PEEK_LIMIT: Final = 32
 OUTCOMES = ("invalid", "duplicates", "unchanged", "optedOut", "confirmed", "rejected", "notSent")
 
 
@@ -112,3 +125,57 @@ def assert_values_match(stack: Stack, sample: Sample) -> None:
 
 def arrivals_with(arrivals: list[dict[str, Any]], status: int, route: str | None = None) -> list[dict[str, Any]]:
     return [a for a in arrivals if a["status"] == status and (route is None or a["route"] == route)]
+
+
+def sample_emails(sample: Sample) -> set[str]:
+    """Every address of the sample (valid, invalid and duplicate rows), trimmed and lowercased."""
+    return {str(e).strip().lower() for e in sample.table["Email"].to_pylist() if e and "@" in str(e)}
+
+
+def key_forms(key: str) -> list[bytes]:
+    """A key raw, base64 (both alphabets), hex and URL-encoded."""
+    raw = key.encode()
+    forms = {raw, base64.b64encode(raw), base64.urlsafe_b64encode(raw), raw.hex().encode(), raw.hex().upper().encode()}
+    forms |= {quote(key, safe="").encode(), quote_plus(key).encode()}
+    return sorted(forms)
+
+
+def emails_allowed(container: str, blob: str) -> bool:
+    if container not in ALL_CONTAINERS:
+        return True
+    return any(fnmatch.fnmatchcase(blob, pattern) for pattern in EMAIL_BLOBS.get(container, ()))
+
+
+async def storage_leaks(connection_string: str, emails: Iterable[str], keys: Iterable[str]) -> list[str]:
+    """Where a key (in any of its forms) or one of `emails` outside EMAIL_BLOBS lies in the storage account:
+    every blob of every container (Arrow files decompressed) and every queue message (raw and base64-decoded)."""
+    wanted, forms = set(emails), [form for key in keys for form in key_forms(key)]
+    hits: list[str] = []
+
+    def search(where: str, data: bytes, *, may_hold_emails: bool) -> None:
+        hits.extend(f"key in {where}" for form in forms if form in data)
+        if not may_hold_emails and wanted & {t.lower() for t in email_tokens(data.decode("utf-8", "replace"))}:
+            hits.append(f"email in {where}")
+
+    async with BlobServiceClient.from_connection_string(connection_string) as blobs:
+        async for container in blobs.list_containers():
+            client = blobs.get_container_client(container.name)
+            async for blob in client.list_blobs():
+                try:
+                    data = expand_blob(await (await client.download_blob(blob.name)).readall())
+                except ResourceNotFoundError:
+                    continue
+                search(
+                    f"blob {container.name}/{blob.name}",
+                    data,
+                    may_hold_emails=emails_allowed(container.name, blob.name),
+                )
+    async with QueueServiceClient.from_connection_string(connection_string) as queues:
+        async for queue in queues.list_queues():
+            client = queues.get_queue_client(queue.name)
+            count = (await client.get_queue_properties()).approximate_message_count or 0
+            assert count <= PEEK_LIMIT, f"{queue.name} holds {count} messages: more than a peek shows"
+            for message in await client.peek_messages(max_messages=PEEK_LIMIT):
+                text = str(message.content)
+                search(f"queue {queue.name}", (text + "\n" + decoded(text)).encode(), may_hold_emails=False)
+    return hits

@@ -148,6 +148,7 @@ async def test_batches_import_info_never_knows_end_unconfirmed_the_same_way_ever
         assert polls == requests * MAX_UNKNOWN_POLLS  # bounded: a fixed number of polls per batch
         runs.append(run)
     first, second = runs
+    assert set(stack.members()) == answer.expected_set()  # AC applied them all the same: the list's end state
     for run in runs:
         assert run["status"] == "PartiallySucceeded", run
         assert run["counts"]["notSent"] == answer.expected_unique and run["counts"]["confirmed"] == 0
