@@ -6,7 +6,7 @@ log record (DEBUG and up) while tests/api runs.  `scan()` then searches, for eac
 every blob in every Azurite container, every queue message (raw and base64-decoded),
 every log record (message, arguments, exception text and extra fields) and every
 response (status line, headers and body); raw and in every encoding tests/security/probe.py's
-`key_forms` lists (base64 at any alignment, URL-encoded, hex).
+`expand` decodes (base64 at any alignment, URL-encoded, hex).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
-from tests.security.probe import key_forms
+from tests.security.probe import expand
 
 STANDARD_RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 PEEK_LIMIT = 32
@@ -73,7 +73,7 @@ class Ledger:
 
 def _betrays(data: str | bytes, key: str) -> bool:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return any(form in raw for form in key_forms(key))
+    return key.encode() in expand(raw)
 
 
 def _decoded(text: str) -> str:

@@ -5,24 +5,25 @@ What it looks for (a `Probe` holds both):
   every key tests/api invents (its ledger), every key an `ActiveCampaignClient` is built with
   (in this process or a child's), and any key a test registers.  Keys shorter than
   `KEY_MIN_LENGTH` are not tracked (the emulator's own unit tests use keys like "t").  A key is
-  matched raw and in every encoding `key_forms` lists: base64 (standard and URL-safe alphabets,
-  at each of the three alignments inside a longer base64 text), URL-encoded (`quote`,
-  `quote_plus`, upper- and lower-case escapes) and hex (lower and upper case), when the text is
-  seen; a key registered later is not searched for in what was seen before it (texts from child
-  processes are read at the end, when every key is known).
+  matched raw and encoded, in the text and in every decoding `expand` adds: base64 (standard and
+  URL-safe alphabets, at any alignment inside a longer base64 text), hex (either case) and
+  URL-encoding (`quote` or `quote_plus`, either case of escapes), when the text is seen; a key
+  registered later is not searched for in what was seen before it (texts from child processes are
+  read at the end, when every key is known).
 - Sample emails: every email of every sample snapshot written with local.sample_data
   (normalised: trimmed, lowercased).  Email-like tokens are kept from every text seen where PII
   must not go, so a sample written later still counts.
 
-Where emails may legitimately be (`emails_may_be_in`; everywhere else a sample email is a hit):
+Where emails may legitimately be (`blob_may_hold_emails`, `response_may_hold_emails`; anywhere else a
+sample email is a hit):
 - blobs: the rows an export moves (`*.arrow` in the runs and state containers: shards, outcomes,
   plan and finalize reports, incremental state) and the per-row report (`runs/**/report.csv`);
   every container that is not the app's own (config, runs, state) holds customer input (the
   snapshots) or a test's own data;
-- HTTP responses: only a 200 of the report download (`run_report`);
+- HTTP responses: only a 200 of the report downloads (`run_report`, `retired_run_report`);
 - requests to ActiveCampaign: not watched (the contacts go there; its Api-Token header is the key).
 So a sample email is a hit in any log record, span, exception text, queue message (as sent or
-left in Azurite), HTTP response but the report download, config document, run document
+left in Azurite), HTTP response but the report downloads, config document, run document
 (`run.json`), checkpoint, ledger or state `meta.json`.
 
 Where it looks (the `Taps`, installed once per process, report to every attached probe):
@@ -51,7 +52,6 @@ import base64
 import binascii
 import contextlib
 import fnmatch
-import functools
 import json
 import logging
 import re
@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, quote_plus
+from urllib.parse import unquote_to_bytes
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -72,12 +72,15 @@ IGNORED_LOGGERS: Final = ("local.activecampaign_emulator", "tests.")
 CHILD_DIR_ENV: Final = "LEAKPROBE_CHILD_DIR"
 APP_CONTAINERS: Final = frozenset({"config", "runs", "state"})  # shared/names.py ALL_CONTAINERS
 EMAIL_BLOBS: Final = {"runs": ("*.arrow", "*/report.csv"), "state": ("*.arrow",)}
-EMAIL_RESPONSES: Final = frozenset({("run_report", 200)})  # (API operation, status)
+EMAIL_RESPONSES: Final = frozenset({("run_report", 200), ("retired_run_report", 200)})  # (operation, status)
 EMAIL_STOP: Final = frozenset("@<>()[]{},;:\"'`=/\\|")
 EMAIL_DOMAIN: Final = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])")
 MAX_LOCAL: Final = 254
 STANDARD_RECORD_FIELDS: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 PEEK_LIMIT: Final = 32
+BASE64_RUN: Final = re.compile(rb"[A-Za-z0-9+/_-]{16,}=*")
+HEX_RUN: Final = re.compile(rb"[0-9A-Fa-f]{24,}")
+URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ class Probe:
         """Search one text (or bytes) seen in `channel` for every key in every form, and, unless emails may
         be there (`emails_may_be_in`), keep its email-like tokens."""
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-        found = [Hit("key", channel, where) for key in self.all_keys() if any(f in raw for f in key_forms(key))]
+        keys = self.all_keys()
+        expanded = expand(raw) if keys else raw
+        found = [Hit("key", channel, where) for key in keys if key.encode("utf-8") in expanded]
         with self._lock:
             self.seen[channel] = self.seen.get(channel, 0) + 1
             self.hits.extend(h for h in found if h not in self.hits)
@@ -148,23 +153,28 @@ class Probe:
         return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=4096)
-def key_forms(key: str) -> frozenset[bytes]:
-    """The byte strings that betray `key`: raw, hex, URL-encoded, and base64 at each alignment.
-
-    Base64 of a longer text that contains the key holds, at one of three alignments, the characters that
-    depend on the key's bytes alone: those are kept (the first and last characters, which mix in the
-    neighbours' bits, are not), for the standard and the URL-safe alphabets."""
-    raw = key.encode("utf-8")
-    forms = {raw, raw.hex().encode(), raw.hex().upper().encode()}
-    for quoted in (quote(key, safe=""), quote_plus(key, safe="")):
-        forms.add(quoted.encode())
-        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quoted).encode())
-    for shift in range(3):
-        first, end = (shift * 8 + 5) // 6, (shift + len(raw)) * 8 // 6
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            forms.add(encode(b"\0" * shift + raw)[first:end])
-    return frozenset(f for f in forms if len(f) >= KEY_MIN_LENGTH)
+def expand(raw: bytes) -> bytes:
+    """`raw` followed by every decoding of it a key could hide in: each run of 16+ base64 characters (standard
+    or URL-safe alphabet) decoded at each of its four offsets, each run of 24+ hex digits at each of its two,
+    and the whole text URL-decoded (with `+` as `+` and as a space) when it has a `%`.  A key is betrayed
+    when it is a substring of this (searched once per key, so the cost stays that of a raw search)."""
+    parts = [raw]
+    for run in BASE64_RUN.findall(raw):
+        run = run.rstrip(b"=").translate(URLSAFE_TO_STANDARD)
+        for offset in range(4):
+            chunk = run[offset:]
+            rest = len(chunk) % 4  # a last group of 2 or 3 characters holds 1 or 2 bytes: pad it
+            chunk = chunk[:-1] if rest == 1 else chunk + b"=" * ((4 - rest) % 4)
+            with contextlib.suppress(binascii.Error, ValueError):
+                parts.append(base64.b64decode(chunk))
+    for run in HEX_RUN.findall(raw):
+        for offset in range(2):
+            chunk = run[offset:]
+            parts.append(binascii.unhexlify(chunk[: len(chunk) - len(chunk) % 2]))
+    if b"%" in raw:
+        parts.append(unquote_to_bytes(raw))
+        parts.append(unquote_to_bytes(raw.replace(b"+", b" ")))
+    return b"\n".join(parts)
 
 
 def blob_may_hold_emails(container: str, name: str) -> bool:
@@ -392,8 +402,8 @@ __all__ = [
     "blob_may_hold_emails",
     "decoded",
     "email_tokens",
+    "expand",
     "expand_blob",
-    "key_forms",
     "observe_child_records",
     "read_child_records",
     "record_text",
