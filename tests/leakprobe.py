@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -175,6 +176,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     failed = bool(probe.verdict()) or bool(_worker_reports())
     if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _taps is not None and _taps.child_dir is not None and os.environ.get(CHILD_DIR_ENV) == str(_taps.child_dir):
+        shutil.rmtree(_taps.child_dir, ignore_errors=True)  # read by now (sessionfinish, terminal summary)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
