@@ -52,6 +52,7 @@ import base64
 import binascii
 import contextlib
 import fnmatch
+import functools
 import json
 import logging
 import re
@@ -78,8 +79,6 @@ EMAIL_DOMAIN: Final = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,
 MAX_LOCAL: Final = 254
 STANDARD_RECORD_FIELDS: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 PEEK_LIMIT: Final = 32
-BASE64_RUN: Final = re.compile(rb"[A-Za-z0-9+/_-]{16,}=*")
-HEX_RUN: Final = re.compile(rb"[0-9A-Fa-f]{24,}")
 URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 
 
@@ -125,7 +124,7 @@ class Probe:
         be there (`emails_may_be_in`), keep its email-like tokens."""
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
         keys = self.all_keys()
-        expanded = expand(raw) if keys else raw
+        expanded = expand(raw, min(len(k.encode("utf-8")) for k in keys)) if keys else raw
         found = [Hit("key", channel, where) for key in keys if key.encode("utf-8") in expanded]
         with self._lock:
             self.seen[channel] = self.seen.get(channel, 0) + 1
@@ -153,28 +152,38 @@ class Probe:
         return "\n".join(lines)
 
 
-def expand(raw: bytes) -> bytes:
-    """`raw` followed by every decoding of it a key could hide in: each run of 16+ base64 characters (standard
-    or URL-safe alphabet) decoded at each of its four offsets, each run of 24+ hex digits at each of its two,
-    and the whole text URL-decoded (with `+` as `+` and as a space) when it has a `%`.  A key is betrayed
-    when it is a substring of this (searched once per key, so the cost stays that of a raw search)."""
+def expand(raw: bytes, shortest_key: int = KEY_MIN_LENGTH) -> bytes:
+    """`raw` followed by every decoding of it a key could hide in: each run of base64 characters (standard
+    or URL-safe alphabet) decoded at each of its four offsets, each run of hex digits at each of its two,
+    and the whole text URL-decoded (with `+` as `+` and as a space) when it has a `%`.  Only runs long
+    enough to encode the shortest key looked for are decoded (4/3 and twice its length).  A key is
+    betrayed when it is a substring of this (searched once per key: the cost of a raw search)."""
+    base64_run, hex_run = _runs(max(shortest_key, KEY_MIN_LENGTH))
     parts = [raw]
-    for run in BASE64_RUN.findall(raw):
-        run = run.rstrip(b"=").translate(URLSAFE_TO_STANDARD)
+    for found in base64_run.findall(raw):  # (hex digits are base64 characters: hex runs lie inside these)
+        run = found.rstrip(b"=").translate(URLSAFE_TO_STANDARD)
         for offset in range(4):
             chunk = run[offset:]
             rest = len(chunk) % 4  # a last group of 2 or 3 characters holds 1 or 2 bytes: pad it
             chunk = chunk[:-1] if rest == 1 else chunk + b"=" * ((4 - rest) % 4)
             with contextlib.suppress(binascii.Error, ValueError):
                 parts.append(base64.b64decode(chunk))
-    for run in HEX_RUN.findall(raw):
-        for offset in range(2):
-            chunk = run[offset:]
-            parts.append(binascii.unhexlify(chunk[: len(chunk) - len(chunk) % 2]))
+        for digits in hex_run.findall(found):
+            for offset in range(2):
+                chunk = digits[offset:]
+                parts.append(binascii.unhexlify(chunk[: len(chunk) - len(chunk) % 2]))
     if b"%" in raw:
         parts.append(unquote_to_bytes(raw))
         parts.append(unquote_to_bytes(raw.replace(b"+", b" ")))
     return b"\n".join(parts)
+
+
+@functools.lru_cache(maxsize=64)
+def _runs(key_length: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The runs of base64 characters and of hex digits that can hold a key of `key_length` bytes."""
+    return re.compile(rb"[A-Za-z0-9+/_-]{%d,}=*" % (key_length * 4 // 3)), re.compile(
+        rb"[0-9A-Fa-f]{%d,}" % (2 * key_length)
+    )
 
 
 def blob_may_hold_emails(container: str, name: str) -> bool:
