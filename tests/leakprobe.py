@@ -2,8 +2,10 @@
 
 At configure time it makes the emulator's default API key recognisable, installs the taps
 (tests/security/probe.py: a root log handler at DEBUG, an in-memory span exporter, and
-hooks on HTTP responses, queue sends, ExportError, ActiveCampaignClient, sample snapshots
-and Azurite shutdown) and attaches the session's probe.  The suite's last test
+hooks on HTTP responses, queue sends, ExportError, ActiveCampaignClient (tests/security/hooks.py),
+sample snapshots and Azurite shutdown), makes the folder where child processes running the product
+under tests/security/child_tap.py report (LEAKPROBE_CHILD_DIR, inherited by every child) and
+attaches the session's probe.  The suite's last test
 (tests/security/test_zz_leak_verdict.py, moved to the end) asserts 0 hits; a hit found
 after it (an Azurite stopped at session teardown) still fails the session, with the
 hits listed in the terminal summary.  `session_probe()` and `session_taps()` give tests
@@ -12,10 +14,11 @@ access (the self-tests attach a probe of their own).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import secrets
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,7 +29,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.security.probe import LogTap, Probe, Taps, decoded, scan_storage
+from tests.security.hooks import install_product_hooks, wrap
+from tests.security.probe import CHILD_DIR_ENV, LogTap, Probe, Taps, scan_storage
 
 FINAL_MARKER: Final = "leakprobe_final"
 EMULATOR_KEY: Final = f"leakprobe-ac-key-{secrets.token_hex(16)}"
@@ -46,28 +50,26 @@ def session_probe() -> Probe:
 
 
 def finish_session_scan() -> Probe:
-    """Search the spans finished since the last call and every Azurite still running; the session's probe."""
+    """Search the spans finished since the last call, what child processes wrote since, and every Azurite
+    still running; the session's probe."""
     global _scanned_spans
     taps, probe = session_taps(), session_probe()
     spans = taps.spans.get_finished_spans()
     probe.observe_spans(spans[_scanned_spans:])
     _scanned_spans = len(spans)
+    taps.scan_children(probe)
     taps.scan_running_storage(probe)
     return probe
 
 
-def _ledger_keys() -> Iterable[str]:
-    import sys
+def child_command(module: str, *args: str) -> list[str]:
+    """The command line that runs `module` in a child process with the probe's taps (tests/security/child_tap.py)."""
+    return [sys.executable, "-m", "tests.security.child_tap", module, *args]
 
+
+def _ledger_keys() -> Iterable[str]:
     leaks = sys.modules.get("tests.api.leaks")
     return set(leaks.LEDGER.keys) if leaks is not None else set()
-
-
-def _wrap(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    original = getattr(owner, name)
-    wrapped = make(original)
-    functools.update_wrapper(wrapped, original)
-    setattr(owner, name, wrapped)
 
 
 def _install_spans(taps: Taps) -> None:
@@ -79,58 +81,12 @@ def _install_spans(taps: Taps) -> None:
 
 
 def _install_hooks(taps: Taps, probe: Probe) -> None:
-    import azure.functions as func
-    from azure.storage.queue import QueueClient as SyncQueueClient
-    from azure.storage.queue.aio import QueueClient
-
     import local.activecampaign_emulator.config as emulator_config
     import local.azurite
     import local.sample_data
     import local.sample_data.upload
-    from shared.activecampaign.client import ActiveCampaignClient
-    from shared.errors import ExportError
 
     emulator_config.DEFAULT_API_KEY = probe.register_key(EMULATOR_KEY)  # every EmulatorConfig() gets it
-
-    def response(original: Callable[..., None]) -> Callable[..., None]:
-        def init(self: func.HttpResponse, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            head = f"{self.status_code}\n" + "\n".join(f"{k}: {v}" for k, v in self.headers.items())
-            taps.observe("response", f"HTTP {self.status_code}", head.encode() + b"\n\n" + (self.get_body() or b""))
-
-        return init
-
-    def queue_send(original: Callable[..., Any], *, is_async: bool) -> Callable[..., Any]:
-        def note(client: Any, content: object) -> None:
-            text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
-            taps.observe("queue", f"sent to {client.queue_name}", text + "\n" + decoded(text))
-
-        async def send_async(self: Any, content: object, *args: Any, **kwargs: Any) -> Any:
-            note(self, content)
-            return await original(self, content, *args, **kwargs)
-
-        def send(self: Any, content: object, *args: Any, **kwargs: Any) -> Any:
-            note(self, content)
-            return original(self, content, *args, **kwargs)
-
-        return send_async if is_async else send
-
-    def export_error(original: Callable[..., None]) -> Callable[..., None]:
-        def init(self: ExportError, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            details = "\n".join(f"{d.field}: {d.message}" for d in self.details)
-            taps.observe("exception", type(self).__name__, f"{self.message}\n{details}")
-
-        return init
-
-    def ac_client(original: Callable[..., None]) -> Callable[..., None]:
-        def init(self: ActiveCampaignClient, *args: Any, **kwargs: Any) -> None:
-            api_key = kwargs.get("api_key")
-            if api_key is not None:
-                probe.register_key(api_key.reveal())
-            original(self, *args, **kwargs)
-
-        return init
 
     def sample_upload(original: Callable[..., Any]) -> Callable[..., Any]:
         async def write(container: Any, sample: Any, *args: Any, **kwargs: Any) -> Any:
@@ -156,15 +112,11 @@ def _install_hooks(taps: Taps, probe: Probe) -> None:
 
         return stop
 
-    _wrap(func.HttpResponse, "__init__", response)
-    _wrap(QueueClient, "send_message", functools.partial(queue_send, is_async=True))
-    _wrap(SyncQueueClient, "send_message", functools.partial(queue_send, is_async=False))
-    _wrap(ExportError, "__init__", export_error)
-    _wrap(ActiveCampaignClient, "__init__", ac_client)
-    _wrap(local.sample_data.upload, "write_snapshot", sample_upload)
+    install_product_hooks(taps)
+    wrap(local.sample_data.upload, "write_snapshot", sample_upload)
     local.sample_data.write_snapshot = local.sample_data.upload.write_snapshot  # the package re-exports it
-    _wrap(local.azurite.Azurite, "start", azurite_start)
-    _wrap(local.azurite.Azurite, "stop", azurite_stop)
+    wrap(local.azurite.Azurite, "start", azurite_start)
+    wrap(local.azurite.Azurite, "stop", azurite_stop)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -174,6 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     _taps, _probe = Taps(), Probe("session", key_sources=[_ledger_keys])
     _taps.probes.append(_probe)
+    # child processes (xdist workers make their own) report here; the variable is inherited by every child
+    _taps.child_dir = Path(tempfile.mkdtemp(prefix="leakprobe-children-"))
+    os.environ[CHILD_DIR_ENV] = str(_taps.child_dir)
     root = logging.getLogger()
     root.addHandler(LogTap(_taps))
     root.setLevel(logging.DEBUG)
@@ -223,6 +178,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _taps is not None and _taps.child_dir is not None and os.environ.get(CHILD_DIR_ENV) == str(_taps.child_dir):
+        shutil.rmtree(_taps.child_dir, ignore_errors=True)  # read by now (sessionfinish, terminal summary)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _probe is None:
         return
@@ -234,4 +194,4 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.line(report)
 
 
-__all__ = ["EMULATOR_KEY", "FINAL_MARKER", "finish_session_scan", "session_probe", "session_taps"]
+__all__ = ["EMULATOR_KEY", "FINAL_MARKER", "child_command", "finish_session_scan", "session_probe", "session_taps"]

@@ -5,7 +5,8 @@ and every queue message the triggers set.  A handler on the root logger keeps ev
 log record (DEBUG and up) while tests/api runs.  `scan()` then searches, for each key:
 every blob in every Azurite container, every queue message (raw and base64-decoded),
 every log record (message, arguments, exception text and extra fields) and every
-response (status line, headers and body).
+response (status line, headers and body); raw and in every encoding tests/security/probe.py's
+`expand` decodes (base64 at any alignment, URL-encoded, hex).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
+
+from tests.security.probe import expand
 
 STANDARD_RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 PEEK_LIMIT = 32
@@ -68,6 +71,11 @@ class Ledger:
         self.responses.append((label, head.encode() + b"\n\n" + body))
 
 
+def _betrays(data: str | bytes, key: str) -> bool:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return key.encode() in expand(raw)
+
+
 def _decoded(text: str) -> str:
     try:
         return base64.b64decode(text, validate=True).decode("utf-8", "replace")
@@ -76,7 +84,7 @@ def _decoded(text: str) -> str:
 
 
 async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]:
-    wanted = [k.encode() for k in keys]
+    keys = list(keys)
     hits: list[Hit] = []
     async with BlobServiceClient.from_connection_string(connection_string) as blobs:
         async for container in blobs.list_containers():
@@ -86,7 +94,7 @@ async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]
                     data = await (await client.download_blob(blob.name)).readall()
                 except ResourceNotFoundError:
                     continue  # deleted while scanning
-                hits.extend(Hit("blob", f"{container.name}/{blob.name}") for key in wanted if key in data)
+                hits.extend(Hit("blob", f"{container.name}/{blob.name}") for key in keys if _betrays(data, key))
     async with QueueServiceClient.from_connection_string(connection_string) as queues:
         async for queue in queues.list_queues():
             client = queues.get_queue_client(queue.name)
@@ -99,7 +107,7 @@ async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]
                 ]
             for text in contents:
                 for key in keys:
-                    if key in text or key in _decoded(text):
+                    if _betrays(text, key) or _betrays(_decoded(text), key):
                         hits.append(Hit("queue", queue.name))
     return hits
 
@@ -107,10 +115,9 @@ async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]
 def scan_memory(ledger: Ledger, keys: Iterable[str]) -> list[Hit]:
     hits: list[Hit] = []
     for key in keys:
-        raw = key.encode()
-        hits.extend(Hit("response", label) for label, data in ledger.responses if raw in data)
-        hits.extend(Hit("queue-binding", text[:60]) for text in ledger.messages if key in text)
-        hits.extend(Hit("log", name) for name, text in ledger.logs.texts if key in text)
+        hits.extend(Hit("response", label) for label, data in ledger.responses if _betrays(data, key))
+        hits.extend(Hit("queue-binding", text[:60]) for text in ledger.messages if _betrays(text, key))
+        hits.extend(Hit("log", name) for name, text in ledger.logs.texts if _betrays(text, key))
     return hits
 
 

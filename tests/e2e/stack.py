@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from local.host import HostConfig, QueuesConfig, StandInHost, index_app
 from local.sample_data import Oracle, Sample, SampleOptions, generate, oracle, write_snapshot
 from shared.services import close_services
 from tests.helpers import eventually
+from tests.leakprobe import child_command
 
 SNAPSHOT_ROOT = "CustomerInsights_test/segments"
 FAST_QUEUES = QueuesConfig(
@@ -230,9 +230,7 @@ class HostProcess:
     def __init__(self, settings: dict[str, str], tmp: Path, functions: list[str], *, lease_s: float = 4) -> None:
         self._settings_file = tmp / f"local.settings.{len(list(tmp.glob('local.settings.*')))}.json"
         self._settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": settings}))
-        self._args = [
-            sys.executable,
-            "-m",
+        self._args = child_command(  # under the leak probe's taps, which report to the session (tests/leakprobe.py)
             "local.host",
             "--settings",
             str(self._settings_file),
@@ -244,7 +242,7 @@ class HostProcess:
             str(lease_s),
             "--log-level",
             "WARNING",
-        ]
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> HostProcess:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from local.sample_data import SampleOptions
 from tests.e2e.stack import Stack, emulator_config
 from tests.faults.checks import write_sample
 from tests.helpers import eventually
+from tests.leakprobe import child_command
 
 SCALED = {
     "config": emulator_config(rate_scale=10.0),
@@ -49,15 +49,7 @@ async def lane_held_elsewhere(stack: Stack, tmp_path: Path) -> AsyncIterator[Pat
     settings_file = tmp_path / "holder-settings.json"
     settings_file.write_text(json.dumps(stack.settings))
     hostname = stack.emulator.url.removeprefix("http://")
-    args = [
-        sys.executable,
-        "-m",
-        "tests.lane_holder",
-        str(settings_file),
-        hostname,
-        stack.emulator.api_key,
-        str(workdir),
-    ]
+    args = child_command("tests.lane_holder", str(settings_file), hostname, stack.emulator.api_key, str(workdir))
     log = (tmp_path / "holder.log").open("wb")
     process = subprocess.Popen(args, cwd=str(REPO_ROOT), stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -2,25 +2,47 @@
 
 What it looks for (a `Probe` holds both):
 - API keys: the recognisable key every emulator gets by default (patched in at session start),
-  every key tests/api invents (its ledger), every key an `ActiveCampaignClient` is built with,
-  and any key a test registers.  Keys shorter than `KEY_MIN_LENGTH` are not tracked (the
-  emulator's own unit tests use keys like "t").  A key is matched as a substring, when the
-  text is seen; a key registered later is not searched for in what was seen before it.
+  every key tests/api invents (its ledger), every key an `ActiveCampaignClient` is built with
+  (in this process or a child's), and any key a test registers.  Keys shorter than
+  `KEY_MIN_LENGTH` are not tracked (the emulator's own unit tests use keys like "t").  A key is
+  matched raw and encoded, in the text and in every decoding `expand` adds: base64 (standard and
+  URL-safe alphabets, at any alignment inside a longer base64 text), hex (either case) and
+  URL-encoding (`quote` or `quote_plus`, either case of escapes), when the text is seen; a key
+  registered later is not searched for in what was seen before it (texts from child processes are
+  read at the end, when every key is known).
 - Sample emails: every email of every sample snapshot written with local.sample_data
-  (normalised: trimmed, lowercased).  Email-like tokens seen in logs, spans and exception
-  texts are kept, so a sample written later still counts.
+  (normalised: trimmed, lowercased).  Email-like tokens are kept from every text seen where PII
+  must not go, so a sample written later still counts.
+
+Where emails may legitimately be (`blob_may_hold_emails`, `response_may_hold_emails`; anywhere else a
+sample email is a hit):
+- blobs: the rows an export moves (`*.arrow` in the runs and state containers: shards, outcomes,
+  plan and finalize reports, incremental state) and the per-row report (`runs/**/report.csv`);
+  every container that is not the app's own (config, runs, state) holds customer input (the
+  snapshots) or a test's own data;
+- HTTP responses: only a 200 of the report downloads (`run_report`, `retired_run_report`);
+- requests to ActiveCampaign: not watched (the contacts go there; its Api-Token header is the key).
+So a sample email is a hit in any log record, span, exception text, queue message (as sent or
+left in Azurite), HTTP response but the report downloads, config document, run document
+(`run.json`), checkpoint, ledger or state `meta.json`.
 
 Where it looks (the `Taps`, installed once per process, report to every attached probe):
 - log: every record of every logger (a root handler at DEBUG), as message, arguments,
   exception text, stack and extra fields;
 - span: every finished span (an InMemorySpanExporter on the SDK TracerProvider): name,
   attributes, events and their attributes, status text, links;
-- response: every azure.functions.HttpResponse the app builds (status, headers, body);
+- response: every azure.functions.HttpResponse the app builds (status, headers, body), named by
+  the API operation that built it;
 - queue: every message sent with the Storage queue SDK (as sent and base64-decoded);
 - exception: every ExportError's message and details, when it is constructed;
 - blob / queue: every blob and every message left in each Azurite when it stops
-  (Arrow IPC blobs are decompressed first; poison queues are queues like any other).
-Keys are searched for everywhere; sample emails only where PII must not go (log, span, exception).
+  (Arrow IPC blobs are decompressed first; poison queues are queues like any other);
+- child: the product in child processes (tests/e2e/stack.py's HostProcess, tests.lane_holder)
+  runs under tests/security/child_tap.py, which installs the same taps there (logs at DEBUG,
+  spans, responses, queue sends, ExportError texts, and uncaught exceptions of the main thread
+  and of other threads) and writes each observation as a JSON line to a file in the folder
+  `CHILD_DIR_ENV` names (one file per process, written with one append per record, so a
+  SIGKILL loses nothing already written); the session reads them at its end (`scan_children`).
 The AC emulator's loggers and the tests' own loggers are not the product and are not watched.
 """
 
@@ -29,12 +51,17 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fnmatch
+import functools
+import json
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -43,12 +70,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 KEY_MIN_LENGTH: Final = 12
 IGNORED_LOGGERS: Final = ("local.activecampaign_emulator", "tests.")
-PII_CHANNELS: Final = frozenset({"log", "span", "exception"})
+CHILD_DIR_ENV: Final = "LEAKPROBE_CHILD_DIR"
+APP_CONTAINERS: Final = frozenset({"config", "runs", "state"})  # shared/names.py ALL_CONTAINERS
+EMAIL_BLOBS: Final = {"runs": ("*.arrow", "*/report.csv"), "state": ("*.arrow",)}
+EMAIL_RESPONSES: Final = frozenset({("run_report", 200), ("retired_run_report", 200)})  # (operation, status)
 EMAIL_STOP: Final = frozenset("@<>()[]{},;:\"'`=/\\|")
 EMAIL_DOMAIN: Final = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])")
 MAX_LOCAL: Final = 254
 STANDARD_RECORD_FIELDS: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 PEEK_LIMIT: Final = 32
+URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 
 
 @dataclass(frozen=True)
@@ -88,14 +119,17 @@ class Probe:
             found.update(k for k in source() if len(k) >= KEY_MIN_LENGTH)
         return found
 
-    def observe(self, channel: str, where: str, data: str | bytes) -> None:
-        """Search one text (or bytes) seen in `channel` for every key, and keep its email-like tokens."""
+    def observe(self, channel: str, where: str, data: str | bytes, *, emails_allowed: bool = False) -> None:
+        """Search one text (or bytes) seen in `channel` for every key in every form, and, unless emails may
+        be there (`emails_may_be_in`), keep its email-like tokens."""
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-        found = [Hit("key", channel, where) for key in self.all_keys() if key.encode() in raw]
+        keys = self.all_keys()
+        expanded = expand(raw, min(len(k.encode("utf-8")) for k in keys)) if keys else raw
+        found = [Hit("key", channel, where) for key in keys if key.encode("utf-8") in expanded]
         with self._lock:
             self.seen[channel] = self.seen.get(channel, 0) + 1
             self.hits.extend(h for h in found if h not in self.hits)
-            if channel in PII_CHANNELS:
+            if not emails_allowed and b"@" in raw:
                 text = data if isinstance(data, str) else data.decode("utf-8", "replace")
                 for token in email_tokens(text):
                     self._tokens.setdefault(token.lower(), set()).add((channel, where))
@@ -116,6 +150,51 @@ class Probe:
         lines = [f"leak probe {self.name!r}: {len(hits)} hit(s); watched {counts}"]
         lines += [f"  - {hit}" for hit in hits]
         return "\n".join(lines)
+
+
+def expand(raw: bytes, shortest_key: int = KEY_MIN_LENGTH) -> bytes:
+    """`raw` followed by every decoding of it a key could hide in: each run of base64 characters (standard
+    or URL-safe alphabet) decoded at each of its four offsets, each run of hex digits at each of its two,
+    and the whole text URL-decoded (with `+` as `+` and as a space) when it has a `%`.  Only runs long
+    enough to encode the shortest key looked for are decoded (4/3 and twice its length).  A key is
+    betrayed when it is a substring of this (searched once per key: the cost of a raw search)."""
+    base64_run, hex_run = _runs(max(shortest_key, KEY_MIN_LENGTH))
+    parts = [raw]
+    for found in base64_run.findall(raw):  # (hex digits are base64 characters: hex runs lie inside these)
+        run = found.rstrip(b"=").translate(URLSAFE_TO_STANDARD)
+        for offset in range(4):
+            chunk = run[offset:]
+            rest = len(chunk) % 4  # a last group of 2 or 3 characters holds 1 or 2 bytes: pad it
+            chunk = chunk[:-1] if rest == 1 else chunk + b"=" * ((4 - rest) % 4)
+            with contextlib.suppress(binascii.Error, ValueError):
+                parts.append(base64.b64decode(chunk))
+        for digits in hex_run.findall(found):
+            for offset in range(2):
+                chunk = digits[offset:]
+                parts.append(binascii.unhexlify(chunk[: len(chunk) - len(chunk) % 2]))
+    if b"%" in raw:
+        parts.append(unquote_to_bytes(raw))
+        parts.append(unquote_to_bytes(raw.replace(b"+", b" ")))
+    return b"\n".join(parts)
+
+
+@functools.lru_cache(maxsize=64)
+def _runs(key_length: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The runs of base64 characters and of hex digits that can hold a key of `key_length` bytes."""
+    return re.compile(rb"[A-Za-z0-9+/_-]{%d,}=*" % (key_length * 4 // 3)), re.compile(
+        rb"[0-9A-Fa-f]{%d,}" % (2 * key_length)
+    )
+
+
+def blob_may_hold_emails(container: str, name: str) -> bool:
+    """Emails belong in the rows an export moves and in its report, and in containers that are not the app's."""
+    if container not in APP_CONTAINERS:
+        return True  # the snapshots (customer input) and the tests' own containers
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in EMAIL_BLOBS.get(container, ()))
+
+
+def response_may_hold_emails(operation: str | None, status: int) -> bool:
+    return (operation, status) in EMAIL_RESPONSES
 
 
 def email_tokens(text: str) -> list[str]:
@@ -195,8 +274,9 @@ def scan_storage(probes: Iterable[Probe], connection_string: str, label: str) ->
                     data = expand_blob(client.download_blob(blob.name).readall())
                 except ResourceNotFoundError:
                     continue
+                allowed = blob_may_hold_emails(container.name, blob.name)
                 for probe in targets:
-                    probe.observe("blob", f"{label}:{container.name}/{blob.name}", data)
+                    probe.observe("blob", f"{label}:{container.name}/{blob.name}", data, emails_allowed=allowed)
     with QueueServiceClient.from_connection_string(connection_string) as queues:
         for queue in queues.list_queues():
             queue_client = queues.get_queue_client(queue.name)
@@ -212,30 +292,96 @@ def _queue_texts(client: Any) -> list[str]:
     return [str(m.content) for m in client.receive_messages(max_messages=count, visibility_timeout=30)]
 
 
+class Sink:
+    """Where taps report what they see: `Taps` (this process's probes) or a child's file (child_tap.py)."""
+
+    def observe(self, channel: str, where: str, data: str | bytes, *, emails_allowed: bool = False) -> None:
+        raise NotImplementedError
+
+    def register_key(self, key: str) -> None:
+        raise NotImplementedError
+
+    def active(self) -> bool:
+        return True
+
+
 class LogTap(logging.Handler):
-    def __init__(self, taps: Taps) -> None:
+    def __init__(self, sink: Sink) -> None:
         super().__init__(level=logging.DEBUG)
-        self._taps = taps
+        self._sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(IGNORED_LOGGERS) or not self._taps.probes:
+        if record.name.startswith(IGNORED_LOGGERS) or not self._sink.active():
             return
-        text = record_text(record)
-        for probe in self._taps.probes:
-            probe.observe("log", record.name, text)
+        self._sink.observe("log", record.name, record_text(record))
+
+
+def read_child_records(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The complete JSON lines of a child's file from `offset`, and the offset after them.  A line that is
+    not JSON is kept as a log text (nothing a child wrote goes unread)."""
+    with path.open("rb") as file:
+        file.seek(offset)
+        data = file.read()
+    end = data.rfind(b"\n") + 1
+    records: list[dict[str, Any]] = []
+    for line in data[:end].splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = {"c": "log", "w": "unparsed", "t": line.decode("utf-8", "surrogateescape")}
+        records.append(record if isinstance(record, dict) else {"c": "log", "w": "unparsed", "t": str(record)})
+    return records, offset + end
+
+
+def observe_child_records(probes: Iterable[Probe], path: Path, records: Iterable[dict[str, Any]]) -> None:
+    targets = list(probes)
+    for record in records:
+        if "key" in record:
+            for probe in targets:
+                probe.register_key(str(record["key"]))
+            continue
+        text = str(record.get("t", ""))
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        where = f"{path.stem}: {record.get('w', '?')}"
+        for probe in targets:
+            probe.observe(f"child {record.get('c', 'log')}", where, data, emails_allowed=bool(record.get("ok")))
 
 
 @dataclass
-class Taps:
+class Taps(Sink):
     """The process's instruments; each observation goes to every attached probe."""
 
     probes: list[Probe] = field(default_factory=list)
     spans: InMemorySpanExporter = field(default_factory=InMemorySpanExporter)
     running_storage: dict[int, Callable[[], str]] = field(default_factory=dict)  # id -> connection string
+    child_dir: Path | None = None  # where child processes write what their taps saw (CHILD_DIR_ENV)
+    child_offsets: dict[Path, int] = field(default_factory=dict)  # how far the session probe has read each file
 
-    def observe(self, channel: str, where: str, data: str | bytes) -> None:
+    def observe(self, channel: str, where: str, data: str | bytes, *, emails_allowed: bool = False) -> None:
         for probe in self.probes:
-            probe.observe(channel, where, data)
+            probe.observe(channel, where, data, emails_allowed=emails_allowed)
+
+    def register_key(self, key: str) -> None:
+        """A key the product was given (an ActiveCampaignClient's): the session's probe looks for it."""
+        if self.probes:
+            self.probes[0].register_key(key)
+
+    def active(self) -> bool:
+        return bool(self.probes)
+
+    def scan_children(self, probe: Probe) -> int:
+        """Feed `probe` what child processes wrote since the last call; the number of records read."""
+        if self.child_dir is None or not self.child_dir.is_dir():
+            return 0
+        count = 0
+        for path in sorted(self.child_dir.glob("*.jsonl")):
+            records, self.child_offsets[path] = read_child_records(path, self.child_offsets.get(path, 0))
+            observe_child_records([probe], path, records)
+            count += len(records)
+        return count
 
     @contextlib.contextmanager
     def attached(self, probe: Probe) -> Iterator[Probe]:
@@ -255,15 +401,22 @@ class Taps:
 
 
 __all__ = [
+    "CHILD_DIR_ENV",
     "KEY_MIN_LENGTH",
     "Hit",
     "LogTap",
     "Probe",
+    "Sink",
     "Taps",
+    "blob_may_hold_emails",
     "decoded",
     "email_tokens",
+    "expand",
     "expand_blob",
+    "observe_child_records",
+    "read_child_records",
     "record_text",
+    "response_may_hold_emails",
     "scan_storage",
     "span_text",
 ]

@@ -1,7 +1,9 @@
 """Roles, over real HTTP through the stand-in host (tests/api calls the functions directly).
 
-- the route x role matrix of tests/api (its cases, reused) holds on the wire, and every
-  role still reaches each route it holds;
+- what each principal (none, no role, Viewer, Contributor, Admin) may do, and only that: every
+  route called by every principal, each allowed call answering its success status (its own
+  connection, export and run for calls that change something), every other one 401 or 403;
+  the report downloads are of reports the product wrote in a real run through the stack;
 - a deployment without App Service Authentication refuses a forged X-MS-CLIENT-PRINCIPAL on
   every protected route, and saves nothing;
 - malformed and odd principal headers are 401, and a role claim must match exactly;
@@ -12,17 +14,24 @@
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 from typing import Any
 
 import pytest
 
+import function_app
+from local.host import index_app
 from local.sample_data import SampleOptions
 from shared.api import ROUTES
 from shared.api.routes import PUBLIC
+from shared.names import RUNS_CONTAINER
+from shared.pipeline.report import REPORT_NAME
 from shared.security import encode_principal
 from shared.services import Services
 from tests.api.client import ADMIN, CONTRIBUTOR, NO_ROLE, VIEWER, ApiClient
+from tests.api.conftest import connection_body
 from tests.api.test_access import PRINCIPALS, concrete
 from tests.e2e.stack import Stack
 
@@ -33,30 +42,129 @@ async def call(stack: Stack, method: str, path: str, who: str | None, body: Any 
     return await stack.call(method, f"/{path}", body, principal=who)
 
 
-async def test_the_route_role_matrix_holds_over_http(stack: Stack) -> None:
-    # given a connection shared with contributors, an export on it, and a run
+# what each principal may do over HTTP, with the status its success answers (written out by hand, not derived
+# from the route table, so a route that grants or drops a role by mistake breaks the match); anything else is
+# 401 without a principal and 403 with one
+PUBLIC_CALLS: dict[str, int] = {"openapi": 200, "me": 200}
+VIEWER_CALLS = {**PUBLIC_CALLS, "exports_list": 200, "export_get": 200, "runs_list": 200, "run_get": 200}
+CONTRIBUTOR_CALLS = {
+    **VIEWER_CALLS,
+    "connections_list": 200,
+    "connection_get": 200,
+    "connection_lists": 200,
+    "connection_fields": 200,
+    "segments_list": 200,
+    "export_put": 201,
+    "run_start": 202,
+    "run_cancel": 202,
+    "run_report": 200,
+    "export_delete": 200,
+}
+ADMIN_CALLS = {
+    **CONTRIBUTOR_CALLS,
+    "connection_put": 201,
+    "connection_verify": 200,
+    "connection_delete": 204,
+    "retired_exports_list": 200,
+    "retired_runs_list": 200,
+    "retired_run_get": 200,
+    "retired_run_report": 200,
+}
+MAY: dict[str, dict[str, int]] = {
+    "nobody": PUBLIC_CALLS,
+    "no-role": PUBLIC_CALLS,
+    "viewer": VIEWER_CALLS,
+    "contributor": CONTRIBUTOR_CALLS,
+    "admin": ADMIN_CALLS,
+}
+# the calls that change something act on the caller's own connection, export and run, in this order
+OWN_PHASE = {"connection_put": 0, "export_put": 0, "run_start": 1, "run_cancel": 3, "export_delete": 4}
+OWN_PHASE["connection_delete"] = 5
+EXPORT_BODY = {
+    "connection": "ac",
+    "listId": 1,
+    "segments": ["ActiveCustomers"],
+    "mapping": {"email": "Email"},
+    "schedule": "manual",
+}
+HTTP_FUNCTIONS = [spec.name for spec in index_app(function_app.app) if spec.name.startswith("http_")]
+
+
+async def test_each_role_may_do_what_it_holds_and_nothing_else_over_http(stack: Stack) -> None:
+    # given a connection shared with contributors, the product's own report of a real run (a fifth of the rows
+    # invalid) and a deleted export whose run also wrote one
     await stack.connect("ac")
-    await stack.create_export("shared-export", segments=["Members"], mapping={"email": "Email"})
-    run_id = await stack.start_run("shared-export")
+    await stack.write_sample(SampleOptions(profiles=30, seed=5, partitions=1, invalid_rate=0.2, duplicate_rate=0))
+    await stack.create_export("shared-export", mapping={"email": "Email"})
+    await stack.create_export("gone", mapping={"email": "Email"})
+    shared_run, gone_run = await stack.start_run("shared-export"), await stack.start_run("gone")
+    for export, run_id in (("shared-export", shared_run), ("gone", gone_run)):
+        assert (await stack.wait_run(export, run_id))["status"] == "Succeeded"
+    written = await report_blob(stack, "shared-export", shared_run)
+    retired_id = await stack.export_id("gone")
+    retired_report = await report_blob(stack, "gone", gone_run)
+    assert (await call(stack, "DELETE", "exports/gone", ADMIN))[0] == 200
+    # (only the API from here on: the runs the callers start stay queued, so they can be cancelled)
+    await stack.restart_host(HTTP_FUNCTIONS)
+    hostname = stack.emulator.url.removeprefix("http://")
     outcomes: dict[tuple[str, str], int] = {}
+    reports: dict[tuple[str, str], str] = {}
 
-    # when every principal calls every protected route (in the read-only or refused forms)
-    for route in PROTECTED:
-        for who, (header, roles) in PRINCIPALS.items():
-            if roles & route.roles:
-                continue
-            status, answer = await call(stack, route.method, concrete(route, "shared-export", run_id), header, {})
-            outcomes[(route.operation_id, who)] = status
-            assert isinstance(answer, dict) and set(answer) == {"error"}, answer
+    # when every principal calls every route: on its own connection, export and run when the call changes
+    # something, on the shared ones (or the deleted export's) when it reads
+    for who, (header, _) in PRINCIPALS.items():
+        own_run = "none-yet"
+        for route in sorted(ROUTES, key=lambda r: OWN_PHASE.get(r.operation_id, 2)):
+            op, own = route.operation_id, route.operation_id in OWN_PHASE
+            body: Any = {}
+            if op == "connection_put":
+                body = connection_body(hostname, stack.emulator.api_key, displayName=who)
+            elif op == "export_put":
+                body = EXPORT_BODY
+            elif op == "connection_verify":
+                body = {"hostname": hostname, "apiKey": stack.emulator.api_key}
+            elif op == "run_start":
+                body = {"dryRun": True}
+            path = route.path.format(
+                name=f"{who}-own" if own else ("ac" if route.path.startswith("connections") else "shared-export"),
+                runId=own_run if own else (gone_run if route.path.startswith("retired") else shared_run),
+                exportId=retired_id,
+            )
+            status, answer = await call(stack, route.method, path, header, body)
+            outcomes[(op, who)] = status
+            if op == "run_start" and status == 202:
+                own_run = answer["id"]
+            if op.endswith("report") and status == 200:
+                reports[(op, who)] = answer
+            if not 200 <= status < 300:
+                assert isinstance(answer, dict) and set(answer) == {"error"}, answer
 
-    # then a missing principal is 401 and a missing role 403, on the wire as in tests/api
-    expected = {(op, who): 401 if PRINCIPALS[who][0] is None else 403 for op, who in outcomes}
+    # then each role succeeded at exactly what it may do, with that call's status; the rest is 401 or 403
+    expected = {
+        (route.operation_id, who): MAY[who].get(route.operation_id, 401 if header is None else 403)
+        for route in ROUTES
+        for who, (header, _) in PRINCIPALS.items()
+    }
     assert outcomes == expected
-    assert len(outcomes) == sum(1 for r in PROTECTED for _, roles in PRINCIPALS.values() if not roles & r.roles)
-    # and the refused calls changed nothing: the export and its single run are still there
-    assert (await call(stack, "GET", "exports/shared-export", ADMIN))[0] == 200
+    assert set(ADMIN_CALLS) == {route.operation_id for route in ROUTES}  # every route is someone's to call
+    # and the report a contributor or an admin downloads is the one the run wrote, with its invalid rows
+    assert reports == {
+        ("run_report", "contributor"): written,
+        ("run_report", "admin"): written,
+        ("retired_run_report", "admin"): retired_report,
+    }
+    rows = list(csv.DictReader(io.StringIO(written)))
+    assert rows and "invalid" in {row["outcome"] for row in rows}, written
+    # the refused calls changed nothing: the shared export still has its single run
     status, runs = await call(stack, "GET", "exports/shared-export/runs", VIEWER)
-    assert status == 200 and [r["id"] for r in runs["items"]] == [run_id]
+    assert status == 200 and [r["id"] for r in runs["items"]] == [shared_run]
+
+
+async def report_blob(stack: Stack, export: str, run_id: str) -> str:
+    """The report the product wrote for the run, read from storage (runs/<exportId>/<runId>/report.csv)."""
+    async with stack.container(RUNS_CONTAINER) as runs:
+        blob = await runs.download_blob(await stack.run_path(export, run_id, REPORT_NAME))
+        return (await blob.readall()).decode("utf-8")
 
 
 @pytest.mark.parametrize(
