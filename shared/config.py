@@ -128,6 +128,7 @@ class Settings:
     ac: AcLimits = field(default_factory=AcLimits)
     shard_size: int = 5000
     rows_per_bucket: int = 250_000  # planning cuts a segment in buckets of about this many rows (a power of two)
+    plan_tasks_per_process: int = 1  # splits / bucket plans one process runs at once (each holds a bucket's rows)
     lane_lease_s: int = 30
     lane_busy_delay_s: int = 10
     applicationinsights_connection_string: str | None = None
@@ -174,6 +175,7 @@ class Settings:
             ac=limits,
             shard_size=_get(env, "SHARD_SIZE", int, 5000, minimum=1, maximum=100_000),
             rows_per_bucket=_get(env, "PLAN_ROWS_PER_BUCKET", int, 250_000, minimum=100, maximum=2_000_000),
+            plan_tasks_per_process=_get(env, "PLAN_TASKS_PER_PROCESS", int, 1, minimum=1, maximum=16),
             lane_lease_s=_get(env, "LANE_LEASE_SECONDS", int, 30, minimum=15, maximum=60),
             lane_busy_delay_s=_get(env, "LANE_BUSY_DELAY_SECONDS", int, 10, minimum=0, maximum=600),
             applicationinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,

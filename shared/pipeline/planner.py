@@ -17,13 +17,16 @@ bounded by a partition's chunk or a bucket, not by the segment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from datetime import UTC, datetime
 from typing import Final
 
 from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError, WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
+from shared.memory import release_memory
 from shared.models import Connection, Export, PlanProgress, Run, RunError, RunStatus, ShardProgress
 from shared.names import FINALIZE_QUEUE, PLAN_QUEUE, RUN_QUEUE, SHARD_QUEUE
 from shared.pipeline.bucket import bucket_report, plan_bucket
@@ -205,8 +208,29 @@ def _task(run: Run, traceparent: str | None, kind: str, index: int) -> PlanMessa
     )
 
 
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _process_gate(limit: int) -> asyncio.Semaphore:
+    """At most `limit` plan tasks at once in this process (event loop): each holds a partition's block or a
+    bucket's rows, so the process's memory follows the setting, not how many messages the host hands it at once."""
+    loop = asyncio.get_running_loop()
+    gate = _GATES.get(loop)
+    if gate is None:
+        gate = _GATES[loop] = asyncio.Semaphore(limit)
+    return gate
+
+
 async def plan_task(services: Services, msg: PlanMessage) -> None:
     """A task of the plan queue: split a partition, or plan a bucket (and, after the last bucket, decide)."""
+    async with _process_gate(services.settings.plan_tasks_per_process):
+        try:
+            await _plan_task(services, msg)
+        finally:
+            release_memory()
+
+
+async def _plan_task(services: Services, msg: PlanMessage) -> None:
     try:
         run = (await services.runs.get(msg.export_id, msg.run_id)).doc
     except NotFound:
