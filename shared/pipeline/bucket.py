@@ -18,7 +18,6 @@ from typing import Final
 
 import pyarrow as pa
 
-from shared.errors import WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.models import Run
 from shared.pipeline.diff import Diff, compute_diff
@@ -29,9 +28,9 @@ from shared.pipeline.rules import REPORT_SCHEMA, empty_valid, settle_rows
 from shared.pipeline.shards import Op, read_table, shard_name, shard_table, write_table
 from shared.pipeline.split import bucket_files
 from shared.pipeline.state import subscribed
+from shared.pipeline.work_lock import run_work
 from shared.services import Services
 from shared.stages import Stages
-from shared.storage.lease import LeaseBusy, RenewingLease
 
 logger = logging.getLogger(__name__)
 BUCKETS: Final = "plan/buckets/"
@@ -51,25 +50,12 @@ async def plan_bucket(services: Services, run: Run, bucket: int) -> Run:
     assert run.plan is not None
     if bucket in run.plan.buckets_done:
         return run
-    lock = services.runs_container.get_blob_client(
-        services.runs.path(run.export_id, run.id, f"{BUCKETS}b{bucket:04d}.lock")
-    )
-    lease = RenewingLease(lock, services.settings.lane_lease_s)
-    try:
-        await lease.acquire()
-    except LeaseBusy:
-        raise WorkBusy(
-            f"bucket {bucket} of run {run.id} is being planned by another worker",
-            retry_after=services.settings.lane_lease_s,
-        ) from None
-    try:
+    async with run_work(services, run.export_id, run.id, f"{BUCKETS}b{bucket:04d}.lock", f"bucket {bucket}'s plan"):
         run = (await services.runs.get(run.export_id, run.id)).doc
         assert run.plan is not None
         if bucket in run.plan.buckets_done or run.status.final:
             return run
         return await _plan(services, run, bucket)
-    finally:
-        await lease.release()
 
 
 async def _plan(services: Services, run: Run, bucket: int) -> Run:

@@ -39,9 +39,9 @@ from shared.pipeline.rules import REPORT_SCHEMA
 from shared.pipeline.shards import Op, Outcome, outcome_name, read_table, shard_name, shard_op
 from shared.pipeline.split import split_report
 from shared.pipeline.state import STATE_SCHEMA, ListStatus, LoadedMeta, StateMeta, merge, state_rows
+from shared.pipeline.work_lock import run_work
 from shared.services import Services
 from shared.stages import Stages
-from shared.storage.lease import LeaseBusy, RenewingLease
 
 logger = logging.getLogger(__name__)
 SHARD_READS: Final = 8  # shard and outcome files read at once
@@ -92,15 +92,8 @@ async def _finalize(services: Services, msg: FinalizeMessage) -> None:
         await end_run(services, run.export_id, run.id, RunStatus.FAILED, error=error)
         return
     name = "finalize.lock" if msg.bucket is None else f"finalize/b{msg.bucket:04d}.lock"
-    lock = services.runs_container.get_blob_client(services.runs.path(msg.export_id, msg.run_id, name))
-    lease = RenewingLease(lock, services.settings.lane_lease_s)
-    try:
-        await lease.acquire()
-    except LeaseBusy:
-        raise WorkBusy(
-            f"run {msg.run_id} is being finalised by another worker", retry_after=services.settings.lane_lease_s
-        ) from None
-    try:
+    what = "the end" if msg.bucket is None else f"bucket {msg.bucket}'s commit"
+    async with run_work(services, msg.export_id, msg.run_id, name, what):
         run = (await services.runs.get(msg.export_id, msg.run_id)).doc
         if run.status.final:
             return
@@ -108,8 +101,6 @@ async def _finalize(services: Services, msg: FinalizeMessage) -> None:
             await _finish(services, run, msg)
         else:
             await _commit_bucket(services, run, msg)
-    finally:
-        await lease.release()
 
 
 async def _finish(services: Services, run: Run, msg: FinalizeMessage) -> None:

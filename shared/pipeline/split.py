@@ -24,7 +24,6 @@ import pyarrow as pa
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 
-from shared.errors import WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.models import Run
 from shared.names import PLAN_QUEUE
@@ -33,11 +32,11 @@ from shared.pipeline.messages import PlanMessage
 from shared.pipeline.plan_inputs import INPUTS, PlanInputs, load_inputs
 from shared.pipeline.rules import REPORT_SCHEMA, check_rows
 from shared.pipeline.shards import write_table
+from shared.pipeline.work_lock import run_work
 from shared.services import Services
 from shared.snapshot import stream_partition
 from shared.snapshot.csv_reader import PartitionRows
 from shared.stages import Stages
-from shared.storage.lease import LeaseBusy, RenewingLease
 
 logger = logging.getLogger(__name__)
 PENDING_ROWS: Final = 1_000_000  # valid rows held before every bucket's share is written (~80 MB)
@@ -117,24 +116,12 @@ async def split_partition(services: Services, msg: PlanMessage, run: Run) -> Non
     plan = run.plan
     assert plan is not None
     if msg.index not in plan.partitions_done:
-        lock = services.runs_container.get_blob_client(
-            services.runs.path(run.export_id, run.id, f"{SPLITS}p{msg.index:05d}.lock")
-        )
-        lease = RenewingLease(lock, services.settings.lane_lease_s)
-        try:
-            await lease.acquire()
-        except LeaseBusy:
-            raise WorkBusy(
-                f"partition {msg.index} of run {run.id} is being split by another worker",
-                retry_after=services.settings.lane_lease_s,
-            ) from None
-        try:
+        lock, what = f"{SPLITS}p{msg.index:05d}.lock", f"partition {msg.index}'s split"
+        async with run_work(services, run.export_id, run.id, lock, what):
             run = (await services.runs.get(run.export_id, run.id)).doc
             assert run.plan is not None
             if msg.index not in run.plan.partitions_done and not run.status.final:
                 await _split(services, run, msg.index)
-        finally:
-            await lease.release()
     await queue_buckets_when_split(services, run.export_id, run.id, msg)
 
 
