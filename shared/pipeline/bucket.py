@@ -66,7 +66,8 @@ async def _plan(services: Services, run: Run, bucket: int) -> Run:
         return services.runs.path(run.export_id, run.id, name)
 
     inputs = await load_inputs(container, path(INPUTS))
-    files = await bucket_files(container, path(""), bucket)
+    assert run.plan is not None
+    files = await bucket_files(container, path(""), bucket, run.plan.partitions)
     tables = [await read_table(container, f) for f in files]
     rows = pa.concat_tables(tables) if tables else None
     del tables

@@ -199,10 +199,13 @@ async def queue_buckets_when_split(services: Services, export_id: str, run_id: s
             await services.enqueue(PLAN_QUEUE, task.to_json())
 
 
-async def bucket_files(container: ContainerClient, prefix: str, bucket: int) -> list[str]:
-    """The files every split wrote for `bucket` (under the run's `prefix`)."""
-    wanted = f"/b{bucket:04d}-"
-    names = [b.name async for b in container.list_blobs(name_starts_with=prefix + SPLITS) if wanted in b.name]
+async def bucket_files(container: ContainerClient, prefix: str, bucket: int, partitions: int) -> list[str]:
+    """The files every split wrote for `bucket` (under the run's `prefix`): listed per partition by the bucket's
+    own name prefix, so each bucket lists only its files (not every bucket's, which grew with buckets²)."""
+    names: list[str] = []
+    for partition in range(partitions):
+        wanted = f"{prefix}{split_prefix(partition)}b{bucket:04d}-"
+        names += [b.name async for b in container.list_blobs(name_starts_with=wanted)]
     return sorted(names)
 
 
