@@ -21,9 +21,11 @@ import pyarrow.compute as pc
 import pytest
 
 from local.sample_data import DUPLICATE, Sample, SampleOptions, generate, mutate
-from shared.names import STATE_CONTAINER
+from shared.names import RUNS_CONTAINER, STATE_CONTAINER
+from shared.pipeline import split
 from shared.pipeline.shards import write_table
 from shared.pipeline.state import STATE_SCHEMA
+from shared.snapshot import read
 from tests.e2e.stack import Stack
 from tests.faults.checks import assert_delivered, assert_values_match
 
@@ -56,8 +58,10 @@ def writes(stack: Stack) -> dict[str, int]:
 
 @pytest.mark.parametrize("stack_options", [SMALL_BUCKETS])
 async def test_many_buckets_on_a_tiny_segment_keep_the_first_occurrence_and_send_exactly_the_changes(
-    stack: Stack,
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(read, "BLOCK_BYTES", 4096)  # CSV read in blocks of about 25 rows,
+    monkeypatch.setattr(split, "PENDING_ROWS", 100)  # so each split writes its buckets' shares several times
     await stack.connect()
     await stack.create_export("tiny", segments=["Gold", "Silver"])
     sample, answer = await stack.write_sample(straddling_sample(1500, seed=71))
@@ -74,6 +78,12 @@ async def test_many_buckets_on_a_tiny_segment_keep_the_first_occurrence_and_send
 
     run = await stack.run("tiny", timeout=180)
     assert run["planning"]["buckets"] >= 8  # about 1,500 rows at 200 per bucket (estimated from the bytes)
+    async with stack.container(RUNS_CONTAINER) as runs:
+        prefix = await stack.run_path("tiny", run["id"], split.SPLITS)
+        files = [b.name async for b in runs.list_blobs(name_starts_with=prefix) if b.name.endswith(".arrow")]
+    assert any(name.endswith("-0001.arrow") for name in files), files[
+        :20
+    ]  # a bucket's rows came in several files per split
     assert_delivered(run, stack, answer)
     assert_values_match(stack, sample)  # the first occurrence's names, never the duplicate's "Later"
     assert "Later" not in {c.first_name for c in stack.emulator.state.by_email.values()}
