@@ -121,6 +121,12 @@ class RetriableError(ExportError):
         self.retry_after = retry_after
 
 
+class StorageUnavailable(RetriableError):
+    """Storage (or Key Vault) could not be reached or did not answer in time."""
+
+    code = "storage_unavailable"
+
+
 class WorkBusy(RetriableError):
     """Another worker holds this piece of work (its lease): the message comes back after `retry_after`, when a
     crashed holder's lease has lapsed, without spending one of the message's delivery attempts."""
@@ -163,6 +169,7 @@ __all__ = [
     "RetriableError",
     "SecretNotFound",
     "SnapshotError",
+    "StorageUnavailable",
     "Unauthenticated",
     "UnsupportedMediaType",
     "WorkBusy",

@@ -170,8 +170,9 @@ def _responses(route: Route, refs: Modes) -> dict[str, Any]:
 
 
 def _always(route: Route) -> set[int]:
-    """What any call of the route may get: the size limit (every request), the media type (bodies), 500."""
-    return {413, 500, *((415,) if route.request is not None else ())}
+    """What any call of the route may get: the size limit (every request), the media type (bodies), 500, and 503
+    (storage could not be reached)."""
+    return {413, 500, 503, *((415,) if route.request is not None else ())}
 
 
 def _content(route: Route, refs: Modes) -> dict[str, Any]:

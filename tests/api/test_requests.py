@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from azure.core.exceptions import ServiceResponseError
 
 from shared.config import Secret
 from shared.secrets import LocalSecretProvider
@@ -105,3 +106,16 @@ async def test_an_unexpected_failure_is_a_generic_500_with_a_correlation_id(
     assert len(logged) == 1 and logged[0].levelno == logging.ERROR and logged[0].exc_info
     assert "KeyHandlingError" in caplog.text
     assert emu.key not in caplog.text and "disk on fire" not in caplog.text
+
+
+async def test_storage_that_does_not_answer_is_a_503_with_retry_after_not_a_500(
+    api: ApiClient, dev: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def times_out(name: str) -> None:
+        raise ServiceResponseError("Timeout on reading data from socket")
+
+    monkeypatch.setattr(dev.exports, "get", times_out)  # Azure Storage too busy to answer in time
+    reply = await api.call("GET", "exports/anything/runs/20261204T185206Z-d44ecb", as_=ADMIN)
+
+    assert reply.status == 503 and reply.error["code"] == "storage_unavailable"
+    assert reply.header("Retry-After") == "5" and "try again" in reply.error["message"]
