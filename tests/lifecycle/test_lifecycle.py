@@ -16,9 +16,10 @@ Both are derandomized: the same sequences on every machine.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import re
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -41,17 +42,20 @@ from local.activecampaign_emulator import EmulatorServer
 from local.azurite import azurite
 from local.sample_data import Sample, SampleOptions, write_snapshot
 from shared.services import close_services
-from tests.e2e.stack import SNAPSHOT_ROOT, Stack, emulator_config, start_stack
+from tests.e2e.stack import ALL_BUT_SHARDS, SNAPSHOT_ROOT, HostProcess, Stack, emulator_config, start_stack
+from tests.helpers import eventually
 from tests.lifecycle.model import Expected, ExportModel, World
 
 T = TypeVar("T")
+ALL_FUNCTIONS = [*ALL_BUT_SHARDS, "shard_worker"]
 
 PROFILE = os.environ.get("LIFECYCLE_PROFILE", "default")
 PROFILES: dict[str, dict[str, Any]] = {
     "default": {"max_examples": 4, "stateful_step_count": 16},
     "soak": {"max_examples": 100, "stateful_step_count": 40},
 }
-KILLS = {"default": 0, "soak": 1}[PROFILE]  # worker kills per example
+# worker processes killed mid-run, per example: each costs a process start and a lapsed lane lease (~30 s here)
+KILLS = int(os.environ.get("LIFECYCLE_KILLS", "1"))
 
 ACCOUNTS = ("A", "B")
 CONNECTIONS = ("c1", "c2")
@@ -63,6 +67,13 @@ COLUMNS = ("CustomerId", "Email", "FirstName", "LastName", "Phone", "BirthDate",
 RUN_TIMEOUT = 120.0
 EVENTS_BETWEEN_RUNS = 3
 PERCENTS = (0.0, 10.0, 50.0, 100.0)  # maxRemovalPercent
+
+
+def _not(check: Callable[[], Awaitable[bool]]) -> Callable[[], Awaitable[bool]]:
+    async def negated() -> bool:
+        return not await check()
+
+    return negated
 
 
 def snapshot_sample(segment: str, rows: dict[str, int], key: str) -> Sample:
@@ -97,6 +108,7 @@ class Lifecycle(RuleBasedStateMachine):
     tmp: ClassVar[Path]
     minute: ClassVar[int] = 0  # snapshot folders are per minute: each snapshot gets the next one
     started: ClassVar[datetime] = (datetime.now(UTC) - timedelta(days=7)).replace(second=0, microsecond=0)
+    killed: ClassVar[int] = 0  # worker processes killed mid-run, over the whole test
     statuses: ClassVar[dict[str, int]] = {}  # how many runs ended how, over the whole test
 
     def __init__(self) -> None:
@@ -306,6 +318,42 @@ class Lifecycle(RuleBasedStateMachine):
         if self.events > EVENTS_BETWEEN_RUNS:
             self.run_every_export()
 
+    @precondition(lambda self: self.kills > 0 and bool(self.world.exports))
+    @rule(data=st.data())
+    def kill_a_worker_mid_run(self, data: st.DataObject) -> None:
+        """A worker process is killed while its bulk import hangs in AC; another picks the shard up.  A full,
+        forced run, so that it sends something whatever the export holds."""
+        name = data.draw(st.sampled_from(sorted(self.world.exports)), label="export")
+        preview = copy.deepcopy(self.world).run(name, full=True, dry_run=False, force=True)
+        if preview.status == "Failed" or not preview.counts["toSend"]:
+            return
+        self.kills -= 1
+        Lifecycle.killed += 1
+        account = self.world.target_of(self.world.exports[name]).account
+        run = self.wait(self.killed_mid_run(name, self.emulators[account]))
+        self.check_run(name, run, self.world.run(name, full=True, dry_run=False, force=True))
+
+    async def killed_mid_run(self, name: str, emulator: EmulatorServer) -> dict[str, Any]:
+        stack = self.stack
+
+        async def stalled() -> bool:
+            async with stack.http.get(f"{emulator.url}/_emulator/faults") as response:
+                return bool((await response.json())["stalled"])
+
+        await stack.restart_host(ALL_BUT_SHARDS)  # shards go to the worker process only
+        emulator.patch_config(stall_bulk_after=0)  # its first bulk import hangs, unanswered and not applied
+        worker = HostProcess(stack.settings, self.tmp, ["shard_worker"]).start()
+        try:
+            run_id = await stack.start_run(name, full=True, force=True)
+            await eventually(stalled, timeout=RUN_TIMEOUT)
+            worker.kill()  # no clean-up: its message and lane leases lapse by themselves
+            await eventually(_not(stalled), timeout=30)  # the emulator saw the connection die: nothing applied
+        finally:
+            worker.kill()
+            emulator.patch_config(stall_bulk_after=None)
+            await stack.restart_host(ALL_FUNCTIONS)
+        return await stack.wait_run(name, run_id, timeout=RUN_TIMEOUT)
+
     @rule()
     def history_belongs_to_the_id(self) -> None:
         """Each export's runs are its own id's: none of a deleted export that had the name before.  (Cheap, and
@@ -371,7 +419,7 @@ def test_an_exports_whole_life_matches_the_reference_model(tmp_path: Path) -> No
                 suppress_health_check=list(HealthCheck),
             ),
         )
-        print("lifecycle runs by status:", Lifecycle.statuses)
+        print("lifecycle runs by status:", Lifecycle.statuses, "workers killed mid-run:", Lifecycle.killed)
         assert sum(Lifecycle.statuses.values()) > 0
     finally:
 
