@@ -54,7 +54,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "default": {"max_examples": 4, "stateful_step_count": 16},
     "soak": {"max_examples": 100, "stateful_step_count": 40},
 }
-# worker processes killed mid-run, per example: each costs a process start and a lapsed lane lease (~30 s here)
+# worker processes killed mid-run, per example (each costs a process start and a lapsed message lease)
 KILLS = int(os.environ.get("LIFECYCLE_KILLS", "1"))
 
 ACCOUNTS = ("A", "B")
