@@ -100,7 +100,8 @@ def snapshot_sample(segment: str, rows: dict[str, int], key: str) -> Sample:
 
 
 class Lifecycle(RuleBasedStateMachine):
-    """Set by the test before it runs: the loop everything runs on, the stack and the second account."""
+    """Exports' lives against the reference model.  The class variables are set by the test before it runs: the
+    event loop everything runs on, the stack, and both emulated accounts."""
 
     loop: ClassVar[asyncio.AbstractEventLoop]
     stack: ClassVar[Stack]
@@ -138,6 +139,8 @@ class Lifecycle(RuleBasedStateMachine):
     def teardown(self) -> None:
         for name in list(self.world.exports):
             self.wait(self.stack.api.expect((200,), "DELETE", f"/exports/{name}"))
+        if PROFILE == "soak":  # progress, with `make soak`'s -s
+            print(f"lifecycle: runs so far {self.statuses}, workers killed {self.killed}", flush=True)
 
     async def connect(self, connection: str, account: str) -> None:
         emulator = self.emulators[account]
