@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 import aiohttp
 import pyarrow as pa
 import pytest
+from azure.storage.queue.aio import QueueClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -38,11 +39,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+import function_app
 from local.activecampaign_emulator import EmulatorServer
+from local.api_client import ApiError
 from local.azurite import azurite
+from local.host import HostConfig, StandInHost
 from local.sample_data import Sample, SampleOptions, write_snapshot
+from shared.names import ALL_QUEUES
 from shared.services import close_services
-from tests.e2e.stack import ALL_BUT_SHARDS, SNAPSHOT_ROOT, HostProcess, Stack, emulator_config, start_stack
+from tests.e2e.stack import ALL_BUT_SHARDS, FAST_QUEUES, SNAPSHOT_ROOT, HostProcess, Stack, emulator_config, start_stack
 from tests.helpers import eventually
 from tests.lifecycle.model import Expected, ExportModel, World
 
@@ -297,7 +302,7 @@ class Lifecycle(RuleBasedStateMachine):
     def run(self, data: st.DataObject, full: bool, dry_run: bool, force: bool) -> None:
         name = data.draw(st.sampled_from(sorted(self.world.exports)), label="export")
         options = {k: True for k, v in (("full", full), ("dryRun", dry_run), ("force", force)) if v}
-        run = self.wait(self.stack.run(name, timeout=RUN_TIMEOUT, **options))
+        run = self.wait(self.run_export(name, **options))
         self.check_run(name, run, self.world.run(name, full=full, dry_run=dry_run, force=force))
 
     @precondition(lambda self: bool(self.world.exports))
@@ -305,14 +310,14 @@ class Lifecycle(RuleBasedStateMachine):
     def plain_run(self, data: st.DataObject) -> None:
         """A run without options (the common case, so drawn as often as all the others together)."""
         name = data.draw(st.sampled_from(sorted(self.world.exports)), label="export")
-        run = self.wait(self.stack.run(name, timeout=RUN_TIMEOUT))
+        run = self.wait(self.run_export(name))
         self.check_run(name, run, self.world.run(name, full=False, dry_run=False, force=False))
 
     @precondition(lambda self: bool(self.world.exports))
     @rule()
     def run_every_export(self) -> None:
         for name in sorted(self.world.exports):
-            run = self.wait(self.stack.run(name, timeout=RUN_TIMEOUT))
+            run = self.wait(self.run_export(name))
             self.check_run(name, run, self.world.run(name, full=False, dry_run=False, force=False))
 
     def run_all_if_due(self) -> None:
@@ -343,7 +348,7 @@ class Lifecycle(RuleBasedStateMachine):
             async with stack.http.get(f"{emulator.url}/_emulator/faults") as response:
                 return bool((await response.json())["stalled"])
 
-        await stack.restart_host(ALL_BUT_SHARDS)  # shards go to the worker process only
+        await self.replace_host(ALL_BUT_SHARDS)  # shards go to the worker process only
         emulator.patch_config(stall_bulk_after=0)  # its first bulk import hangs, unanswered and not applied
         worker = HostProcess(stack.settings, self.tmp, ["shard_worker"]).start()
         try:
@@ -354,8 +359,40 @@ class Lifecycle(RuleBasedStateMachine):
         finally:
             worker.kill()
             emulator.patch_config(stall_bulk_after=None)
-            await stack.restart_host(ALL_FUNCTIONS)
-        return await stack.wait_run(name, run_id, timeout=RUN_TIMEOUT)
+            await self.replace_host(ALL_FUNCTIONS)
+        return await self.finished(name, run_id)
+
+    async def replace_host(self, functions: list[str]) -> None:
+        """Stack.restart_host, with start_stack's message lease (a message the stopped host held comes back soon)."""
+        stack = self.stack
+        await stack.host.stop()
+        config = HostConfig(queues=FAST_QUEUES)
+        stack.host = StandInHost(
+            function_app.app,
+            stack.settings,
+            config,
+            functions=functions,
+            http_port=0,
+            enable_timers=False,
+            message_lease_s=10,
+        )
+        await stack.host.start()
+
+    async def run_export(self, name: str, **options: bool) -> dict[str, Any]:
+        return await self.finished(name, await self.stack.start_run(name, **options))
+
+    async def finished(self, name: str, run_id: str) -> dict[str, Any]:
+        """The run once it ended; if it does not, what it and the queues looked like."""
+        try:
+            return await self.stack.wait_run(name, run_id, timeout=RUN_TIMEOUT)
+        except ApiError as exc:
+            run = await self.stack.api.get_run(name, run_id)
+            queues: dict[str, int] = {}
+            for queue in ALL_QUEUES:
+                async with QueueClient.from_connection_string(self.stack.azurite.connection_string, queue) as client:
+                    properties = await client.get_queue_properties()
+                    queues[queue] = properties.approximate_message_count
+            raise AssertionError(f"{exc}: {run}; queues {queues}") from exc
 
     @rule()
     def history_belongs_to_the_id(self) -> None:
