@@ -1,4 +1,4 @@
-# One file drives everything: `make demo`, `make test`, `make up`, `make bench`.
+# One file drives everything: `make demo`, `make test`, `make up`, `make bench`, `make soak`.
 # Each target installs what it needs (.venv from the pins, node_modules from package-lock.json, the console's
 # console/node_modules from console/package-lock.json, and Debian's Chromium for the browser tests).
 SHELL := /bin/bash
@@ -18,7 +18,7 @@ API_SOURCES := $(wildcard shared/api/*.py shared/models/*.py shared/security/*.p
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: deps lint typecheck test unit up demo bench fmt clean console screenshots
+.PHONY: deps lint typecheck test unit soak up demo bench fmt clean console screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test: deps lint typecheck console $(CHROMIUM)
 # Only the pytest part (no lint or type check), for quick iterations: make unit PYTEST_ARGS="-k host"
 unit: deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The lifecycle test's long profile (tests/lifecycle/): 100 sequences of 40 random steps on the real pipeline.
+# `make test` runs its bounded profile.
+soak: deps
+	LIFECYCLE_PROFILE=soak $(BIN)/pytest tests/lifecycle -q -s $(PYTEST_ARGS)
 
 up: deps console
 	$(PY) -m local.up
