@@ -73,7 +73,7 @@ async def _timed_run(stack: BenchStack, log: Callable[[str], None], **options: A
                 f"shards {run['shards']['done']}/{run['shards']['total']}  {time.monotonic() - started:.0f}s"
             )
 
-    run = await stack.api.wait_run("bench", run_id, timeout=7200, interval=0.1, progress=progress)
+    run = await stack.api.wait_run("bench", run_id, timeout=7200, interval=0.5, progress=progress)
     return run, time.monotonic() - started
 
 

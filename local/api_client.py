@@ -90,11 +90,16 @@ class LocalApi:
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            run = await self.get_run(export, run_id)
+            status, run = await self.call("GET", f"/exports/{export}/runs/{run_id}")
+            if status == 503 and time.monotonic() < deadline:  # storage busy: the API says to try again
+                await asyncio.sleep(max(interval, 1.0))
+                continue
+            if status != 200:
+                raise ApiError(f"GET /exports/{export}/runs/{run_id} answered {status}: {run}")
             if progress is not None:
                 progress(run)
             if run["status"] in FINAL_STATUSES:
-                return run
+                return dict(run)
             if time.monotonic() > deadline:
                 raise ApiError(f"run {run_id} is still {run['status']} after {timeout:.0f}s")
             await asyncio.sleep(interval)
