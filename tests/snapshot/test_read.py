@@ -144,7 +144,7 @@ async def test_rows_with_bytes_that_are_not_utf8_are_bad_rows_and_the_others_are
 async def test_a_one_megabyte_field_and_a_row_larger_than_the_parse_block_are_read(
     container: ContainerClient,
 ) -> None:
-    small, huge = "x" * (1 << 20), "y" * (5 << 20)  # 5 MB is more than one 4 MB parse block
+    small, huge = "x" * (1 << 20), "y" * (5 << 20)  # 5 MB is more than one 2 MB parse block
     name = f"{FOLDER}/Vip_1.csv"
     await put(container, name, f'1,a@x.com,A,"{small}"\n2,b@x.com,B,"{huge}"\n3,c@x.com,C,n\n')
     await put_model(container, entity("Vip", ATTRS, [url(container, name)]))
