@@ -7,7 +7,6 @@ the account, and still account for every row.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -27,23 +26,20 @@ async def test_a_key_revoked_mid_run_fails_it_fast_naming_the_account_and_stops_
     run_id = await stack.start_run("revoked")
     await stack.imports_accepted(3)
     stack.emulator.patch_config({"revoked_keys": [stack.emulator.api_key]})
-    revoked_at = time.monotonic()
     run = await stack.wait_run("revoked", run_id, timeout=60)
-    ended_after = time.monotonic() - revoked_at
 
     assert run["status"] == "Failed", run
     host = stack.emulator.url.removeprefix("http://")
     assert host in run["error"]["message"] and "API key" in run["error"]["message"], run["error"]
     report = await stack.report("revoked", run_id)
     assert stack.emulator.api_key not in str(run) + str(report)
-    assert ended_after < 20  # failed at once, not after retries
     arrivals = (await stack.inspect("arrivals"))["arrivals"]
     forbidden = [a["t"] for a in arrivals_with(arrivals, 403)]
-    # no hammering: a 403 only for what was already in flight (12 shards x (4 sends + their polls)), in one
-    # short burst, and AC heard nothing more once the run knew
+    # failed at once, no hammering (counted, not timed): a 403 only for what was already in flight (12 shards x
+    # (4 sends + their polls)), and AC heard nothing more once the run knew (every request after
+    # the revocation is answered 403, so none came after the last 403)
     assert 0 < len(forbidden) <= 12 * 6
-    assert max(forbidden) - min(forbidden) < 5.0
-    assert [a for a in arrivals if a["t"] > max(forbidden) + 0.5] == []
+    assert [a for a in arrivals if a["t"] > max(forbidden)] == []
     assert_rows_accounted(run, answer)
     counts = run["counts"]
     assert counts["notSent"] > 0
