@@ -35,11 +35,10 @@ async def test_a_key_revoked_mid_run_fails_it_fast_naming_the_account_and_stops_
     assert stack.emulator.api_key not in str(run) + str(report)
     arrivals = (await stack.inspect("arrivals"))["arrivals"]
     forbidden = [a["t"] for a in arrivals_with(arrivals, 403)]
-    # failed at once, no hammering (counted, not timed): a 403 only for what was already in flight (12 shards x
-    # (4 sends + their polls)), and AC heard nothing more once the run knew (every request after
-    # the revocation is answered 403, so none came after the last 403)
+    # failed at once, no hammering (counted, not timed): from the first 403 on, AC hears only what was already
+    # in flight (12 shards x (4 sends + their polls)), answered 403 or cut off when the run stopped
     assert 0 < len(forbidden) <= 12 * 6
-    assert [a for a in arrivals if a["t"] > max(forbidden)] == []
+    assert len([a for a in arrivals if a["t"] >= min(forbidden)]) <= 12 * 6
     assert_rows_accounted(run, answer)
     counts = run["counts"]
     assert counts["notSent"] > 0
