@@ -1,0 +1,366 @@
+"""`make mutate`: mutation testing (mutmut 2, pinned) of the pure modules, with a score per module.
+
+    python -m tests.mutate                 # every module in TARGETS, then the score table
+    python -m tests.mutate emails diff     # only these (names from TARGETS)
+    python -m tests.mutate --survivors emails   # the surviving mutants of the last run, as diffs
+
+Each module is mutated by its own `mutmut run`, whose runner runs only the fast unit tests named for it in
+TARGETS (no Azurite, no stacks).  Starting pytest costs seconds here (pyarrow, azure, hypothesis...), more than
+most test runs, so a fork server (`--serve`) imports the third-party packages once; the runner
+(`--client`, stdlib only, started with -S) asks it for a run, and it forks a child that forgets every
+`shared`/`tests`/`local` module and runs pytest on the named files: each run imports the project's code,
+mutant included, afresh.  No bytecode is written, so a mutant is never read back from a stale .pyc.
+
+A mutant counts as killed when the tests fail or time out (mutmut's timeout: ten times the baseline);
+the score is killed / (all mutants).  Each module's mutmut cache is kept in .mutmut/<name>.sqlite for
+`--survivors`.  The explanations of the survivors that are left are in docs/mutation-survivors.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHES = ROOT / ".mutmut"
+CHILD_TIMEOUT_S = 600  # a test run the server gives up on (mutmut's own timeout is usually far shorter)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    what: str
+    path: str
+    tests: tuple[str, ...]
+
+
+TARGETS = (
+    Target(
+        "rules",
+        "row rules (validity, duplicates, values, report rows)",
+        "shared/pipeline/rules.py",
+        ("tests/pipeline/test_rules.py", "tests/badinput/test_prop_rules.py", "tests/pipeline/test_report.py"),
+    ),
+    Target(
+        "values",
+        "value formats (dates, numbers, lists)",
+        "shared/pipeline/values.py",
+        ("tests/pipeline/test_rules.py",),
+    ),
+    Target("diff", "incremental diff", "shared/pipeline/diff.py", ("tests/pipeline/test_diff.py",)),
+    Target(
+        "buckets",
+        "bucket planning (hash, bits, buckets)",
+        "shared/pipeline/buckets.py",
+        ("tests/pipeline/test_buckets.py",),
+    ),
+    Target("emails", "email validity and reasons", "shared/pipeline/emails.py", ("tests/test_email_parity.py",)),
+    Target(
+        "cdm",
+        "model.json parsing",
+        "shared/snapshot/cdm.py",
+        (
+            "tests/snapshot/test_cdm.py",
+            "tests/snapshot/test_parts.py",
+            *(  # the properties that need no Azurite
+                f"tests/badinput/test_prop_snapshot.py::test_{name}"
+                for name in (
+                    "a_model_json_of_any_shape_parses_back_to_the_same_entity",
+                    "any_json_as_model_json_is_a_model_or_a_snapshot_error",
+                    "any_entity_shape_is_a_model_or_a_snapshot_error",
+                    "any_bytes_as_model_json_are_a_model_or_a_snapshot_error",
+                )
+            ),
+        ),
+    ),
+    Target(
+        "locations", "partition location parsing", "shared/snapshot/locations.py", ("tests/snapshot/test_parts.py",)
+    ),
+    Target(
+        "hostname", "hostname and address checks", "shared/security/hostname.py", ("tests/security/test_hostname.py",)
+    ),
+    Target(
+        "account",
+        "AC account key of a hostname",
+        "shared/activecampaign/account.py",
+        ("tests/activecampaign/test_account.py",),
+    ),
+    Target(
+        "principal",
+        "Easy Auth principal parsing",
+        "shared/security/principal.py",
+        ("tests/security/test_principal.py",),
+    ),
+)
+
+# Imported once by the server; never project code (children must import the mutant afresh).
+PRELOAD = (
+    "pytest",
+    "_pytest.python",
+    "pytest_asyncio",
+    "pytest_timeout",
+    "xdist",
+    "hypothesis",
+    "hypothesis.strategies",
+    "numpy",
+    "pyarrow",
+    "pyarrow.compute",
+    "pyarrow.csv",
+    "pyarrow.parquet",
+    "pyarrow.ipc",
+    "pydantic",
+    "aiohttp",
+    "aiohttp.web",
+    "aiohttp.test_utils",
+    "azure.core",
+    "azure.storage.blob.aio",
+    "azure.storage.queue.aio",
+    "azure.identity.aio",
+    "azure.keyvault.secrets.aio",
+    "idna",
+    "croniter",
+    "orjson",
+    "opentelemetry.trace",
+)
+# pytest plugins the unit tests in TARGETS do not use (each costs start-up time in every run)
+UNUSED_PLUGINS = ("cacheprovider", "schemathesis", "anyio", "xdist", "xdist.looponfail", "aiohttp")
+PROJECT_PACKAGES = ("shared", "tests", "local", "functions", "function_app", "bench")
+
+
+# --- the fork server and its client -------------------------------------------------------------------------
+
+
+def _preload() -> None:
+    """Import the pytest plugins, the heavy packages and whatever the tests import, then forget the project."""
+    from importlib.metadata import entry_points
+
+    for name in [*PRELOAD, *(e.value.split(":")[0] for e in entry_points(group="pytest11"))]:
+        with contextlib.suppress(ImportError):
+            __import__(name)
+    modules = {"tests.conftest", "tests.leakprobe"}
+    for target in TARGETS:
+        for test in target.tests:
+            parts = Path(test).with_suffix("").parts
+            modules.update(".".join(parts[:i]) + ".conftest" for i in range(1, len(parts)))
+            modules.add(".".join(parts))
+    for name in sorted(modules):
+        with contextlib.suppress(ImportError):
+            __import__(name)
+    for name in [m for m in sys.modules if m.split(".")[0] in PROJECT_PACKAGES and m != "__main__"]:
+        del sys.modules[name]
+
+
+def serve(sock_path: str) -> None:
+    sys.dont_write_bytecode = True
+    _preload()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(sock_path)
+    server.listen(1)
+    print("ready", flush=True)
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            request = conn.makefile().readline().split()
+            if request == ["quit"]:
+                return
+            code = _run_child(conn, request)
+            with contextlib.suppress(OSError):
+                conn.sendall(f"{code}\n".encode())
+
+
+def _run_child(conn: socket.socket, args: list[str]) -> int:
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh look at the project's code, then pytest
+        os.setpgid(0, 0)
+        for name in [m for m in sys.modules if m.split(".")[0] in PROJECT_PACKAGES]:
+            del sys.modules[name]
+        log = os.open(os.environ.get("MUTATE_LOG", os.devnull), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        import pytest
+        from hypothesis import Phase, settings
+
+        # a failing example is not shrunk (a mutant only needs one); failing examples are replayed first
+        settings.register_profile("mutate", phases=[Phase.explicit, Phase.reuse, Phase.generate], deadline=None)
+        settings.load_profile("mutate")
+        flags = ["-x", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        flags += [f"-p=no:{name}" for name in UNUSED_PLUGINS]
+        code = pytest.main([*flags, *args])
+        os._exit(int(code))
+    deadline = time.monotonic() + CHILD_TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) & 0xFF
+        readable, _, _ = select.select([conn], [], [], 0.1)
+        gone = bool(readable) and not conn.recv(1, socket.MSG_PEEK)
+        if gone or time.monotonic() > deadline:  # mutmut gave up on this run (its timeout): stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return 124
+
+
+def client(args: list[str]) -> int:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(os.environ["MUTATE_SOCKET"])
+    conn.sendall((" ".join(args) + "\n").encode())
+    answer = conn.makefile().readline().strip()
+    return int(answer) if answer else 1
+
+
+# --- the driver ---------------------------------------------------------------------------------------------
+
+
+def _statuses(cache: Path, path: str) -> dict[str, int]:
+    db = sqlite3.connect(cache)
+    try:
+        rows = db.execute(
+            "SELECT m.status, COUNT(*) FROM Mutant m JOIN Line l ON m.line = l.id "
+            "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? GROUP BY m.status",
+            (path,),
+        ).fetchall()
+    finally:
+        db.close()
+    return dict(rows)
+
+
+def _score(counts: dict[str, int]) -> tuple[int, int, int, int]:
+    """(killed, timed out, survived, total)."""
+    killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
+    timeout = counts.get("bad_timeout", 0)
+    survived = counts.get("bad_survived", 0) + counts.get("untested", 0) + counts.get("skipped", 0)
+    return killed, timeout, survived, killed + timeout + survived
+
+
+def run_target(target: Target, env: dict[str, str]) -> dict[str, int]:
+    cache = ROOT / ".mutmut-cache"
+    cache.unlink(missing_ok=True)
+    runner = f"{sys.executable} -S {ROOT / 'tests' / 'mutate.py'} --client {' '.join(target.tests)}"
+    started = time.monotonic()
+    subprocess.run(  # exit code: a bit mask of what survived; the cache holds the counts
+        [
+            sys.executable,
+            "-m",
+            "mutmut",
+            "run",
+            "--paths-to-mutate",
+            target.path,
+            "--runner",
+            runner,
+            "--simple-output",
+            "--no-progress",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    backup = ROOT / f"{target.path}.bak"
+    if backup.exists():  # mutmut was stopped with a mutant in place: put the original back
+        shutil.move(backup, ROOT / target.path)
+    counts = _statuses(cache, target.path) if cache.exists() else {}
+    CACHES.mkdir(exist_ok=True)
+    if cache.exists():
+        shutil.move(cache, CACHES / f"{target.name}.sqlite")
+    print(f"  {target.name}: {_format(counts)} in {time.monotonic() - started:.0f} s", flush=True)
+    return counts
+
+
+def _format(counts: dict[str, int]) -> str:
+    killed, timeout, survived, total = _score(counts)
+    if not total:
+        return "no mutants (or the baseline failed: run the module's tests)"
+    score = 100 * (killed + timeout) / total
+    return f"{score:5.1f}%  ({killed} killed, {timeout} timed out, {survived} survived of {total})"
+
+
+def survivors(names: list[str]) -> None:
+    """Print each surviving mutant of the last run as a diff (read from .mutmut/<name>.sqlite)."""
+    import difflib
+
+    from mutmut import Context, RelativeMutationID, mutate
+
+    for target in [t for t in TARGETS if not names or t.name in names]:
+        saved = CACHES / f"{target.name}.sqlite"
+        if not saved.exists():
+            continue
+        db = sqlite3.connect(saved)
+        rows = db.execute(
+            'SELECT m.id, l.line, m."index", l.line_number, m.status FROM Mutant m JOIN Line l ON m.line = l.id '
+            "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? AND m.status != 'ok_killed' "
+            "AND m.status != 'ok_suspicious' AND m.status != 'bad_timeout' ORDER BY l.line_number, m.\"index\"",
+            (target.path,),
+        ).fetchall()
+        db.close()
+        source = (ROOT / target.path).read_text()
+        print(f"== {target.name} ({target.path}): {len(rows)} survived")
+        for pk, line, index, number, status in rows:
+            context = Context(source=source, filename=target.path, mutation_id=RelativeMutationID(line, index, number))
+            mutated, _ = mutate(context)
+            diff = difflib.unified_diff(source.splitlines(), mutated.splitlines(), lineterm="", n=0)
+            print(f"-- {pk} ({status}) line {number + 1}: " + " | ".join(list(diff)[3:]))
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--serve"]:
+        serve(argv[1])
+        return 0
+    if argv[:1] == ["--client"]:
+        return client(argv[1:])
+    if argv[:1] == ["--survivors"]:
+        survivors(argv[1:])
+        return 0
+    unknown = [n for n in argv if n not in {t.name for t in TARGETS}]
+    if unknown:
+        print(f"unknown module(s) {unknown}; known: {[t.name for t in TARGETS]}")
+        return 2
+    targets = [t for t in TARGETS if not argv or t.name in argv]
+    tmp = Path(tempfile.mkdtemp(prefix="mutate-"))
+    env = {**os.environ, "MUTATE_SOCKET": str(tmp / "server.sock"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.setdefault("MUTATE_LOG", str(tmp / "tests.log"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.mutate", "--serve", env["MUTATE_SOCKET"]],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        if server.stdout.readline().strip() != "ready":
+            print("the fork server did not start")
+            return 1
+        print(f"mutation testing {len(targets)} module(s); test output in {env['MUTATE_LOG']}", flush=True)
+        results = {t.name: run_target(t, env) for t in targets}
+    finally:
+        for target in targets:  # interrupted with a mutant in place: put the original back
+            backup = ROOT / f"{target.path}.bak"
+            if backup.exists():
+                shutil.move(backup, ROOT / target.path)
+        server.kill()
+        server.wait()
+    print(f"\n{'module':<10} {'file':<34} {'score':>6}  killed/timed out/survived of total")
+    worst = 100.0
+    for target in targets:
+        killed, timeout, survived, total = _score(results[target.name])
+        score = 100 * (killed + timeout) / total if total else 0.0
+        worst = min(worst, score)
+        print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}")
+    print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
