@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,7 @@ PRELOAD = (
 # pytest plugins the unit tests in TARGETS do not use (each costs start-up time in every run)
 UNUSED_PLUGINS = ("cacheprovider", "schemathesis", "anyio", "xdist", "xdist.looponfail", "aiohttp")
 PROJECT_PACKAGES = ("shared", "tests", "local", "functions", "function_app", "bench")
+SOURCES = ("shared", "tests", "local", "functions", "bench")  # compiled once per lane
 
 
 # --- the fork server and its client -------------------------------------------------------------------------
@@ -195,7 +197,8 @@ def _run_child(conn: socket.socket, args: list[str]) -> int:
         settings.register_profile("mutate", phases=[Phase.explicit, Phase.reuse, Phase.generate], deadline=None)
         settings.load_profile("mutate")
         flags = ["-x", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        flags += [f"-p=no:{name}" for name in UNUSED_PLUGINS]
+        for name in UNUSED_PLUGINS:
+            flags += ["-p", f"no:{name}"]
         code = pytest.main([*flags, *args])
         os._exit(int(code))
     deadline = time.monotonic() + CHILD_TIMEOUT_S
@@ -244,38 +247,77 @@ def _score(counts: dict[str, int]) -> tuple[int, int, int, int]:
     return killed, timeout, survived, killed + timeout + survived
 
 
-def run_target(target: Target, env: dict[str, str]) -> dict[str, int]:
-    cache = ROOT / ".mutmut-cache"
-    cache.unlink(missing_ok=True)
-    runner = f"{sys.executable} -S {ROOT / 'tests' / 'mutate.py'} --client {' '.join(target.tests)}"
-    started = time.monotonic()
-    subprocess.run(  # exit code: a bit mask of what survived; the cache holds the counts
-        [
-            sys.executable,
-            "-m",
-            "mutmut",
-            "run",
-            "--paths-to-mutate",
-            target.path,
-            "--runner",
-            runner,
-            "--simple-output",
-            "--no-progress",
-        ],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
-    backup = ROOT / f"{target.path}.bak"
-    if backup.exists():  # mutmut was stopped with a mutant in place: put the original back
-        shutil.move(backup, ROOT / target.path)
-    counts = _statuses(cache, target.path) if cache.exists() else {}
-    CACHES.mkdir(exist_ok=True)
-    if cache.exists():
-        shutil.move(cache, CACHES / f"{target.name}.sqlite")
-    print(f"  {target.name}: {_format(counts)} in {time.monotonic() - started:.0f} s", flush=True)
-    return counts
+@dataclass
+class Lane:
+    """A copy of the project's files where one mutmut run at a time mutates, with its own fork server."""
+
+    root: Path
+    env: dict[str, str]
+    server: subprocess.Popen[str] | None = None
+
+    @classmethod
+    def start(cls, base: Path, index: int) -> Lane:
+        root = base / f"lane-{index}"
+        files = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        for name in files:
+            if name.split("/")[0] in SOURCES or "/" not in name:  # the code, the tests and the root's files
+                source = ROOT / name
+                if source.is_file():
+                    (root / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, root / name)
+        # bytecode for the unmutated files, written once; nothing writes any later, so a mutant is never stale
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *SOURCES], cwd=root, check=False)
+        env = {
+            **os.environ,
+            "MUTATE_SOCKET": str(root / "server.sock"),
+            "MUTATE_LOG": str(root / "tests.log"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        lane = cls(root, env)
+        lane.server = subprocess.Popen(
+            [sys.executable, "-m", "tests.mutate", "--serve", env["MUTATE_SOCKET"]],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert lane.server.stdout is not None
+        if lane.server.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the fork server of {root} did not start")
+        return lane
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.kill()
+            self.server.wait()
+
+    def run(self, target: Target) -> dict[str, int]:
+        cache = self.root / ".mutmut-cache"
+        cache.unlink(missing_ok=True)
+        runner = f"{sys.executable} -S {self.root / 'tests' / 'mutate.py'} --client {' '.join(target.tests)}"
+        started = time.monotonic()
+        subprocess.run(  # exit code: a bit mask of what survived; the cache holds the counts
+            [
+                *(sys.executable, "-m", "mutmut", "run"),
+                *("--paths-to-mutate", target.path, "--runner", runner, "--simple-output", "--no-progress"),
+            ],
+            cwd=self.root,
+            env=self.env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        counts = _statuses(cache, target.path) if cache.exists() else {}
+        CACHES.mkdir(exist_ok=True)
+        if cache.exists():
+            shutil.copy(cache, CACHES / f"{target.name}.sqlite")
+        print(f"  {target.name:<10} {_format(counts)} in {time.monotonic() - started:.0f} s", flush=True)
+        return counts
 
 
 def _format(counts: dict[str, int]) -> str:
@@ -322,41 +364,43 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--survivors"]:
         survivors(argv[1:])
         return 0
-    unknown = [n for n in argv if n not in {t.name for t in TARGETS}]
+    jobs = int(os.environ.get("MUTATE_JOBS", "2"))
+    names = argv
+    unknown = [n for n in names if n not in {t.name for t in TARGETS}]
     if unknown:
         print(f"unknown module(s) {unknown}; known: {[t.name for t in TARGETS]}")
         return 2
-    targets = [t for t in TARGETS if not argv or t.name in argv]
-    tmp = Path(tempfile.mkdtemp(prefix="mutate-"))
-    env = {**os.environ, "MUTATE_SOCKET": str(tmp / "server.sock"), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.setdefault("MUTATE_LOG", str(tmp / "tests.log"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.mutate", "--serve", env["MUTATE_SOCKET"]],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    targets = [t for t in TARGETS if not names or t.name in names]
+    base = Path(tempfile.mkdtemp(prefix="mutate-"))
+    lanes: list[Lane] = []
+    results: dict[str, dict[str, int]] = {}
+    pending = sorted(targets, key=lambda t: -(ROOT / t.path).stat().st_size)  # the longest first
+    lock = threading.Lock()
+
+    def work(lane: Lane) -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                target = pending.pop(0)
+            results[target.name] = lane.run(target)
+
     try:
-        assert server.stdout is not None
-        if server.stdout.readline().strip() != "ready":
-            print("the fork server did not start")
-            return 1
-        print(f"mutation testing {len(targets)} module(s); test output in {env['MUTATE_LOG']}", flush=True)
-        results = {t.name: run_target(t, env) for t in targets}
+        lanes = [Lane.start(base, i) for i in range(max(1, min(jobs, len(targets))))]
+        print(f"mutation testing {len(targets)} module(s) in {len(lanes)} lane(s) under {base}", flush=True)
+        threads = [threading.Thread(target=work, args=(lane,)) for lane in lanes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     finally:
-        for target in targets:  # interrupted with a mutant in place: put the original back
-            backup = ROOT / f"{target.path}.bak"
-            if backup.exists():
-                shutil.move(backup, ROOT / target.path)
-        server.kill()
-        server.wait()
+        for lane in lanes:
+            lane.stop()
+        shutil.rmtree(base, ignore_errors=True)
     print(f"\n{'module':<10} {'file':<34} {'score':>6}  killed/timed out/survived of total")
-    worst = 100.0
     for target in targets:
-        killed, timeout, survived, total = _score(results[target.name])
+        killed, timeout, survived, total = _score(results.get(target.name, {}))
         score = 100 * (killed + timeout) / total if total else 0.0
-        worst = min(worst, score)
         print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}")
     print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
     return 0
