@@ -3,6 +3,8 @@
     python -m tests.mutate                 # every module in TARGETS, then the score table
     python -m tests.mutate emails diff     # only these (names from TARGETS)
     python -m tests.mutate --survivors emails   # the surviving mutants of the last run, as diffs
+    python -m tests.mutate --retest emails      # only the last run's survivors, against the tests as they are now
+    python -m tests.mutate --table              # the score table of the last runs
 
 Each module is mutated by its own `mutmut run`, whose runner runs only the fast unit tests named for it in
 TARGETS (no Azurite, no stacks).  Starting pytest costs seconds here (pyarrow, azure, hypothesis...), more than
@@ -220,7 +222,9 @@ def client(args: list[str]) -> int:
     conn.connect(os.environ["MUTATE_SOCKET"])
     conn.sendall((" ".join(args) + "\n").encode())
     answer = conn.makefile().readline().strip()
-    return int(answer) if answer else 1
+    # mutmut 2 counts only exit code 1 as "the tests failed": a mutant that breaks collection or an import
+    # (pytest's 2 or 4) must count as killed too
+    return 0 if answer == "0" else 1
 
 
 # --- the driver ---------------------------------------------------------------------------------------------
@@ -297,7 +301,7 @@ class Lane:
             self.server.kill()
             self.server.wait()
 
-    def run(self, target: Target) -> dict[str, int]:
+    def run(self, target: Target) -> None:
         cache = self.root / ".mutmut-cache"
         cache.unlink(missing_ok=True)
         runner = f"{sys.executable} -S {self.root / 'tests' / 'mutate.py'} --client {' '.join(target.tests)}"
@@ -317,7 +321,6 @@ class Lane:
         if cache.exists():
             shutil.copy(cache, CACHES / f"{target.name}.sqlite")
         print(f"  {target.name:<10} {_format(counts)} in {time.monotonic() - started:.0f} s", flush=True)
-        return counts
 
 
 def _format(counts: dict[str, int]) -> str:
@@ -328,31 +331,86 @@ def _format(counts: dict[str, int]) -> str:
     return f"{score:5.1f}%  ({killed} killed, {timeout} timed out, {survived} survived of {total})"
 
 
+def _survivors_of(saved: Path, path: str) -> list[tuple[int, str, int, int, str]]:
+    """(id, line, index, line number, status) of each mutant in `saved` that no test killed."""
+    db = sqlite3.connect(saved)
+    try:
+        return db.execute(
+            'SELECT m.id, l.line, m."index", l.line_number, m.status FROM Mutant m JOIN Line l ON m.line = l.id '
+            "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? AND m.status IN "
+            "('bad_survived', 'untested', 'skipped') ORDER BY l.line_number, m.\"index\"",
+            (path,),
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def _mutant(source: str, path: str, line: str, index: int, number: int) -> str:
+    from mutmut import Context, RelativeMutationID, mutate
+
+    mutated, _ = mutate(Context(source=source, filename=path, mutation_id=RelativeMutationID(line, index, number)))
+    return str(mutated)
+
+
 def survivors(names: list[str]) -> None:
     """Print each surviving mutant of the last run as a diff (read from .mutmut/<name>.sqlite)."""
     import difflib
-
-    from mutmut import Context, RelativeMutationID, mutate
 
     for target in [t for t in TARGETS if not names or t.name in names]:
         saved = CACHES / f"{target.name}.sqlite"
         if not saved.exists():
             continue
-        db = sqlite3.connect(saved)
-        rows = db.execute(
-            'SELECT m.id, l.line, m."index", l.line_number, m.status FROM Mutant m JOIN Line l ON m.line = l.id '
-            "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? AND m.status != 'ok_killed' "
-            "AND m.status != 'ok_suspicious' AND m.status != 'bad_timeout' ORDER BY l.line_number, m.\"index\"",
-            (target.path,),
-        ).fetchall()
-        db.close()
+        rows = _survivors_of(saved, target.path)
         source = (ROOT / target.path).read_text()
         print(f"== {target.name} ({target.path}): {len(rows)} survived")
         for pk, line, index, number, status in rows:
-            context = Context(source=source, filename=target.path, mutation_id=RelativeMutationID(line, index, number))
-            mutated, _ = mutate(context)
+            mutated = _mutant(source, target.path, line, index, number)
             diff = difflib.unified_diff(source.splitlines(), mutated.splitlines(), lineterm="", n=0)
             print(f"-- {pk} ({status}) line {number + 1}: " + " | ".join(list(diff)[3:]))
+
+
+def retest(lane: Lane, target: Target) -> None:
+    """Run the module's tests (as they are now) on each survivor of the last run; record the ones they kill."""
+    saved = CACHES / f"{target.name}.sqlite"
+    if not saved.exists():
+        print(f"  {target.name:<10} no earlier run to retest")
+        return
+    path = lane.root / target.path
+    source = path.read_text()
+    killed = []
+    rows = _survivors_of(saved, target.path)
+    try:
+        for pk, line, index, number, _ in rows:
+            path.write_text(_mutant(source, target.path, line, index, number))
+            if client_in(lane, target.tests) != 0:
+                killed.append(pk)
+    finally:
+        path.write_text(source)
+    db = sqlite3.connect(saved)
+    with db:
+        db.executemany("UPDATE Mutant SET status = 'ok_killed' WHERE id = ?", [(pk,) for pk in killed])
+    db.close()
+    print(f"  {target.name:<10} {len(killed)} of {len(rows)} survivors now killed", flush=True)
+
+
+def client_in(lane: Lane, tests: tuple[str, ...]) -> int:
+    return subprocess.run(
+        [sys.executable, "-S", str(lane.root / "tests" / "mutate.py"), "--client", *tests],
+        cwd=lane.root,
+        env=lane.env,
+        check=False,
+    ).returncode
+
+
+def _table(targets: list[Target]) -> None:
+    print(f"\n{'module':<10} {'file':<34} {'score':>6}  killed/timed out/survived of total")
+    for target in targets:
+        saved = CACHES / f"{target.name}.sqlite"
+        counts = _statuses(saved, target.path) if saved.exists() else {}
+        killed, timeout, survived, total = _score(counts)
+        score = 100 * (killed + timeout) / total if total else 0.0
+        print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}")
+    print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
 
 
 def main(argv: list[str]) -> int:
@@ -364,16 +422,20 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--survivors"]:
         survivors(argv[1:])
         return 0
+    mode = "run"
+    if argv[:1] in (["--retest"], ["--table"]):
+        mode, argv = argv[0][2:], argv[1:]
     jobs = int(os.environ.get("MUTATE_JOBS", "2"))
-    names = argv
-    unknown = [n for n in names if n not in {t.name for t in TARGETS}]
+    unknown = [n for n in argv if n not in {t.name for t in TARGETS}]
     if unknown:
         print(f"unknown module(s) {unknown}; known: {[t.name for t in TARGETS]}")
         return 2
-    targets = [t for t in TARGETS if not names or t.name in names]
+    targets = [t for t in TARGETS if not argv or t.name in argv]
+    if mode == "table":
+        _table(targets)
+        return 0
     base = Path(tempfile.mkdtemp(prefix="mutate-"))
     lanes: list[Lane] = []
-    results: dict[str, dict[str, int]] = {}
     pending = sorted(targets, key=lambda t: -(ROOT / t.path).stat().st_size)  # the longest first
     lock = threading.Lock()
 
@@ -383,11 +445,14 @@ def main(argv: list[str]) -> int:
                 if not pending:
                     return
                 target = pending.pop(0)
-            results[target.name] = lane.run(target)
+            if mode == "retest":
+                retest(lane, target)
+            else:
+                lane.run(target)
 
     try:
         lanes = [Lane.start(base, i) for i in range(max(1, min(jobs, len(targets))))]
-        print(f"mutation testing {len(targets)} module(s) in {len(lanes)} lane(s) under {base}", flush=True)
+        print(f"mutation testing ({mode}) {len(targets)} module(s) in {len(lanes)} lane(s) under {base}", flush=True)
         threads = [threading.Thread(target=work, args=(lane,)) for lane in lanes]
         for thread in threads:
             thread.start()
@@ -397,12 +462,7 @@ def main(argv: list[str]) -> int:
         for lane in lanes:
             lane.stop()
         shutil.rmtree(base, ignore_errors=True)
-    print(f"\n{'module':<10} {'file':<34} {'score':>6}  killed/timed out/survived of total")
-    for target in targets:
-        killed, timeout, survived, total = _score(results.get(target.name, {}))
-        score = 100 * (killed + timeout) / total if total else 0.0
-        print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}")
-    print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
+    _table(targets)
     return 0
 
 
