@@ -7,6 +7,7 @@ exact input, the report's cut of long values, and each field type's format.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -83,7 +84,7 @@ def test_two_segments_end_in_contacts_duplicates_and_invalid_rows_each_located()
         {"email": "carl@example.org", "first_name": None, "last_name": None, "phone": None, "field_7": None},
     ]
     assert (result.rows_read, result.invalid, result.duplicates, result.value_errors) == (7, 2, 2, 0)
-    duplicate = rules.DUPLICATE_REASON
+    duplicate = "the same email appears earlier in the export's segments"
     assert report_rows(result.report) == [
         ("", "invalid", "row unreadable in VIP_1.csv: wrong number of fields", "VIP", "VIP", 7),
         ("not-an-email", "invalid", "email has no @", "VIP", "VIP", 2),
@@ -287,3 +288,13 @@ def test_blank_values_become_null_and_others_are_trimmed() -> None:
     values = pa.chunked_array([pa.array([" x ", "", " \t", None], pa.string())])
 
     assert blank_to_null(values).to_pylist() == ["x", None, None, None]
+
+
+def test_rule_inputs_are_immutable_values() -> None:
+    # they are shared between the event loop and the parser's thread (shared/pipeline/split.py)
+    spec, origin = FieldSpec("Tier", 1, "text"), Origin(0, "S", 0, "p")
+    seg = SegmentInput("S", SnapshotRows(pa.table({}), 0, []))
+    for value, name in ((spec, "field_id"), (origin, "segment_index"), (seg, "name")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, 2)
+    assert spec.column == "field_1"

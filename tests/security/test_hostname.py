@@ -191,3 +191,65 @@ async def test_a_mixed_answer_is_refused_naming_the_inside_address(monkeypatch: 
 
     assert str(refused.value) == f"hostname: mixed.attacker.net {INSIDE} (192.168.1.10: private)"
     await check_resolves_publicly("acct.api-us1.com")  # the control: a public answer passes
+
+
+@pytest.mark.parametrize(
+    ("hostname", "message"),
+    [
+        ("", "hostname: is required"),
+        ("a\x00.com", "hostname: must not contain control characters"),
+        ("ftp://acct.api-us1.com", "hostname: must be a hostname or an https:// URL"),
+        ("https://acct.api-us1.com/?q", "hostname: must not carry credentials, a query or a fragment"),
+        (
+            "https://acct.api-us1.com/x",
+            "hostname: paste the API URL from ActiveCampaign's Settings > Developer, without a path",
+        ),
+        ("acct.api-us1.com/x", "hostname: must be a hostname such as youraccount.api-us1.com"),
+        ("1.2.3.4", "hostname: must be a DNS name, not an IP address"),
+        ("printer.local", "hostname: names an internal host"),
+        (
+            "intranet",
+            "hostname: must be a fully qualified name such as youraccount.api-us1.com"
+            " (single-label names are internal)",
+        ),
+        ("acct_1.api-us1.com", "hostname: is not a valid DNS name"),
+        ("acct .api-us1.com", "hostname: is not a valid DNS name"),  # a space inside is not a control character
+        ("acct.api-us1.com:8443", "hostname: must not name a port (ActiveCampaign is reached over https on 443)"),
+    ],
+)
+def test_each_refusal_has_its_exact_message(hostname: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        normalise_hostname(hostname)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        ".local",
+        ".localhost",
+        ".localdomain",
+        ".internal",
+        ".intranet",
+        ".lan",
+        ".home",
+        ".corp",
+        ".private",
+        ".arpa",
+        ".test",
+        ".invalid",
+        ".example",
+        ".onion",
+    ],
+)
+def test_every_internal_suffix_is_refused(suffix: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        normalise_hostname(f"acct.api{suffix}")
+    assert str(refused.value) == "hostname: names an internal host"
+    assert normalise_hostname(f"acct.api{suffix}x.com") == f"acct.api{suffix}x.com"  # only as the last labels
+
+
+@pytest.mark.parametrize("name", ["localhost", "metadata", "instance-data", "metadata.google.internal"])
+def test_every_blocked_name_is_refused(name: str) -> None:
+    with pytest.raises(InvalidInput, match="names an internal host"):
+        normalise_hostname(name)

@@ -6,6 +6,7 @@ document parses or is refused cleanly; these pin what each setting means and whi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -229,3 +230,18 @@ def test_each_bad_setting_says_what_is_wrong(settings: Any, reason: str) -> None
         )
 
     assert caught.value.message.startswith(reason), caught.value.message
+
+
+def test_a_model_built_without_unreadable_entities_finds_only_its_entities() -> None:
+    seg = model(entity()).entities["Seg"]
+
+    assert CdmModel({"Seg": seg}).find("seg") is seg
+    assert CdmModel({}).find("Seg") is None
+
+
+def test_parsed_entries_are_immutable_values() -> None:
+    found = model(entity())
+    seg = found.entities["Seg"]
+    for value, name in ((found, "entities"), (seg, "name"), (seg.partitions[0], "location")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, "x")
