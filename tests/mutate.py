@@ -68,7 +68,12 @@ TARGETS = (
         "shared/pipeline/buckets.py",
         ("tests/pipeline/test_buckets.py",),
     ),
-    Target("emails", "email validity and reasons", "shared/pipeline/emails.py", ("tests/test_email_parity.py",)),
+    Target(
+        "emails",
+        "email validity and reasons",
+        "shared/pipeline/emails.py",
+        ("tests/pipeline/test_emails.py", "tests/test_email_parity.py"),
+    ),
     Target(
         "cdm",
         "model.json parsing",
@@ -88,7 +93,10 @@ TARGETS = (
         ),
     ),
     Target(
-        "locations", "partition location parsing", "shared/snapshot/locations.py", ("tests/snapshot/test_parts.py",)
+        "locations",
+        "partition location parsing",
+        "shared/snapshot/locations.py",
+        ("tests/snapshot/test_locations.py", "tests/snapshot/test_parts.py"),
     ),
     Target(
         "hostname", "hostname and address checks", "shared/security/hostname.py", ("tests/security/test_hostname.py",)
@@ -409,7 +417,9 @@ def _table(targets: list[Target]) -> None:
         counts = _statuses(saved, target.path) if saved.exists() else {}
         killed, timeout, survived, total = _score(counts)
         score = 100 * (killed + timeout) / total if total else 0.0
-        print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}")
+        untested = counts.get("untested", 0)
+        note = f"  ({untested} not run: the run was stopped)" if untested else ""
+        print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}{note}")
     print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
 
 
