@@ -298,3 +298,28 @@ def test_rule_inputs_are_immutable_values() -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, name, 2)
     assert spec.column == "field_1"
+
+
+def test_an_email_attribute_named_email_is_still_normalised() -> None:
+    chunk = pa.table({"email": pa.array([" A@X.io "], pa.string()), ROW_COLUMN: pa.array([1], pa.int64())})
+
+    checked = check_rows(chunk, [], 1, AttributeMapping(email="email"), Origin(0, "S", 0, "p"))
+
+    assert checked.valid.column_names == ["email", ORDER]
+    assert checked.valid["email"].to_pylist() == ["a@x.io"]
+
+
+def test_a_bucket_of_one_row_reports_its_unconvertible_value() -> None:
+    origin = Origin(0, "S", 0, "p.csv")
+    rows = pa.table({"email": ["a@x.io"], "Tier": ["not a date"], ORDER: [origin.base + 3]})
+    mapping = AttributeMapping(email="Email", custom_fields=[CustomFieldMapping(attribute="Tier", field="4")])
+
+    contacts, report, duplicates, value_errors = settle_rows(
+        rows, mapping, [FieldSpec("Tier", 4, "date")], "fp", [origin]
+    )
+
+    assert contacts["field_4"].to_pylist() == [None]
+    assert (duplicates, value_errors) == (0, 1)
+    assert report_rows(report) == [
+        ("a@x.io", "field-skipped", "Tier: not a valid date; the contact was sent without it", "S", "p.csv", 3)
+    ]

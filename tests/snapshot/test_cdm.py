@@ -90,7 +90,10 @@ def test_an_unreadable_entity_fails_only_when_it_is_found() -> None:
     assert found.find("Seg") is not None
     with pytest.raises(SnapshotError) as caught:
         found.find("ref")
-    assert caught.value.message.startswith(f"{WHERE}: entity 'Ref' is a ReferenceEntity; only LocalEntity")
+    assert caught.value.message == (
+        f"{WHERE}: entity 'Ref' is a ReferenceEntity; only LocalEntity (with attributes and partitions) can be read: "
+        "export the segment itself from Customer Insights, or map another segment"
+    )
 
 
 def test_a_later_entry_with_the_same_name_replaces_the_earlier_one() -> None:
