@@ -48,3 +48,28 @@ def test_different_emails_rarely_share_a_hash() -> None:
 
 def test_the_bucket_count_follows_the_segment_size() -> None:
     assert [bits_for(n) for n in (0, 250_000, 250_001, 1_000_000, 10_000_000)] == [0, 0, 1, 2, 6]
+
+
+def test_an_emails_hash_never_changes_between_releases() -> None:
+    # state on disk is split by these hashes (shared/pipeline/state.py): a new hash would put every saved contact
+    # in the wrong bucket, so the function is pinned (short, 16-byte and long emails, and the empty one)
+    emails = ["", "a", "a@example.com", "sixteen.chars@xy", "a.rather.long.address.of.someone@example.org"]
+
+    hashes = email_hashes(pa.array(emails, pa.string()))
+
+    assert [hex(int(h)) for h in hashes] == [
+        "0xe220a8397b1dcdaf",
+        "0xca63435e79c000e0",
+        "0x827e047ed31d4ab9",
+        "0x4abe79b232bd8387",
+        "0x56e21a748b08b263",
+    ]
+    assert buckets_of(hashes, 12).tolist() == [3618, 3238, 2087, 1195, 1390]
+    assert buckets_of(hashes, 0).tolist() == [0] * 5
+
+
+def test_the_bucket_count_is_capped_at_4096() -> None:
+    assert bits_for(250_000 * 4096) == 12
+    assert bits_for(250_000 * 4097) == 12
+    assert bits_for(10**13) == 12
+    assert bits_for(1000, rows_per_bucket=100) == 4
