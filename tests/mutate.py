@@ -252,10 +252,10 @@ def _statuses(cache: Path, path: str) -> dict[str, int]:
 
 
 def _score(counts: dict[str, int]) -> tuple[int, int, int, int]:
-    """(killed, timed out, survived, total)."""
+    """(killed, timed out, survived, total) of the mutants that were run."""
     killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
     timeout = counts.get("bad_timeout", 0)
-    survived = counts.get("bad_survived", 0) + counts.get("untested", 0) + counts.get("skipped", 0)
+    survived = counts.get("bad_survived", 0) + counts.get("skipped", 0)
     return killed, timeout, survived, killed + timeout + survived
 
 
@@ -418,7 +418,7 @@ def _table(targets: list[Target]) -> None:
         killed, timeout, survived, total = _score(counts)
         score = 100 * (killed + timeout) / total if total else 0.0
         untested = counts.get("untested", 0)
-        note = f"  ({untested} not run: the run was stopped)" if untested else ""
+        note = f"  (and {untested} not run: the run was stopped)" if untested else ""
         print(f"{target.name:<10} {target.path:<34} {score:5.1f}%  {killed}/{timeout}/{survived} of {total}{note}")
     print("\nsurvivors: python -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md")
 
