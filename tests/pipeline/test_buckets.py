@@ -75,3 +75,9 @@ def test_the_bucket_count_is_capped_at_4096() -> None:
     assert bits_for(250_000 * 4097) == 12
     assert bits_for(10**13) == 12
     assert bits_for(1000, rows_per_bucket=100) == 4
+
+
+def test_no_emails_have_no_hashes_and_empty_ones_hash_alike() -> None:
+    assert len(email_hashes(pa.chunked_array([], pa.string()))) == 0
+    assert len(email_hashes(pa.array([], pa.string()))) == 0
+    assert [hex(int(h)) for h in email_hashes(pa.array(["", ""], pa.string()))] == ["0xe220a8397b1dcdaf"] * 2

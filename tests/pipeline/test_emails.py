@@ -109,6 +109,15 @@ def test_the_first_rule_broken_gives_the_reason() -> None:
         ("\u00ad", True),  # soft hyphen (Cf)
         ("\ue000", True),  # private use (Co)
         ("\u034f", True),
+        ("\u115f", True),  # the Hangul fillers and Khmer inherent vowels look blank but are letters and marks
+        ("\u1160", True),
+        ("\u17b4", True),
+        ("\u17b5", True),
+        ("\u2800", True),
+        ("\u3164", True),
+        ("\uffa0", True),
+        ("\U000e0100", True),
+        ("\u180a", False),
         ("\u180b", True),
         ("\u180f", True),
         ("\ufe00", True),
