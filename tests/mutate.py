@@ -340,13 +340,13 @@ def _format(counts: dict[str, int]) -> str:
 
 
 def _survivors_of(saved: Path, path: str) -> list[tuple[int, str, int, int, str]]:
-    """(id, line, index, line number, status) of each mutant in `saved` that no test killed."""
+    """(id, line, index, line number, status) of each mutant in `saved` that survived its tests."""
     db = sqlite3.connect(saved)
     try:
         return db.execute(
             'SELECT m.id, l.line, m."index", l.line_number, m.status FROM Mutant m JOIN Line l ON m.line = l.id '
             "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? AND m.status IN "
-            "('bad_survived', 'untested', 'skipped') ORDER BY l.line_number, m.\"index\"",
+            "('bad_survived', 'skipped') ORDER BY l.line_number, m.\"index\"",
             (path,),
         ).fetchall()
     finally:
