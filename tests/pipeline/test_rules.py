@@ -323,3 +323,16 @@ def test_a_bucket_of_one_row_reports_its_unconvertible_value() -> None:
     assert report_rows(report) == [
         ("a@x.io", "field-skipped", "Tier: not a valid date; the contact was sent without it", "S", "p.csv", 3)
     ]
+
+
+def test_no_valid_rows_have_the_columns_of_valid_rows() -> None:
+    # bucket planning concatenates this with the rows the splits wrote: the names and types must match
+    schema = empty_valid(MAPPING).schema
+    assert [(f.name, f.type) for f in schema] == [
+        ("email", pa.string()),
+        ("First", pa.string()),
+        ("Last", pa.string()),
+        ("Phone", pa.string()),
+        (ORDER, pa.int64()),
+    ]
+    assert empty_valid(AttributeMapping(email="email")).column_names == ["email", ORDER]

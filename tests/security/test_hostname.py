@@ -253,3 +253,22 @@ def test_every_internal_suffix_is_refused(suffix: str) -> None:
 def test_every_blocked_name_is_refused(name: str) -> None:
     with pytest.raises(InvalidInput, match="names an internal host"):
         normalise_hostname(name)
+
+
+def test_a_name_of_253_characters_is_the_longest_accepted() -> None:
+    longest = ".".join(["a" * 62] * 4)[:249] + ".com"
+    assert len(longest) == 253
+
+    assert normalise_hostname(longest) == longest
+    with pytest.raises(InvalidInput, match=INVALID):
+        normalise_hostname("a" + longest)
+
+
+async def test_a_name_that_fails_to_resolve_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def failing(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", failing)
+    with pytest.raises(InvalidInput) as refused:
+        await check_resolves_publicly("acct.api-us1.com")
+    assert str(refused.value) == f"hostname: acct.api-us1.com {NO_ANSWER}; check the REST endpoint hostname"

@@ -192,6 +192,7 @@ def test_the_format_follows_the_settings_and_the_extension(settings: Any, locati
         ({"columnHeaders": "False"}, CsvFormat(header=False)),
         ({"delimiter": ";"}, CsvFormat(delimiter=";")),
         ({"delimiter": "\t"}, CsvFormat(delimiter="\t")),
+        ({"delimiter": "X"}, CsvFormat(delimiter="X")),
         ({"quoteStyle": "QuoteStyle.None"}, CsvFormat(quote_char="")),
         ({"quoteStyle": " quotestyle.csv "}, CsvFormat(quote_char='"')),
         ({"encoding": "UTF-8"}, CsvFormat(encoding="utf-8")),
@@ -248,3 +249,9 @@ def test_parsed_entries_are_immutable_values() -> None:
     for value, name in ((found, "entities"), (seg, "name"), (seg.partitions[0], "location")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, name, "x")
+
+
+def test_the_fingerprint_is_ascii_json_whatever_the_names() -> None:
+    item = entity(attributes=[{"name": "Prénom"}, {"name": "Email"}])
+
+    assert model(item).entities["Seg"].fingerprint.count("\\u00e9") == 1  # é, escaped: stable bytes for the id
