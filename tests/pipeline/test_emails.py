@@ -85,6 +85,8 @@ def test_the_limits_hold_on_both_sides(email: str, ok: bool) -> None:
         ("a@" + "b" * 64 + ".com", "email domain has a part longer than 63 characters"),
         ("a@example.c", "email domain must end in a '.' and at least two letters"),
         ("a@example.c0m", "email domain must end in a '.' and at least two letters"),
+        ("a@mail.example.c", "email domain must end in a '.' and at least two letters"),  # the last label counts
+        ("a@mail.ex4mple.com", "email is not a valid address"),
         ("a@example.com", "email is not a valid address"),
     ],
 )

@@ -7,6 +7,7 @@ parsing itself: which claims give the roles, the id and the name, in what order,
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -50,21 +51,24 @@ def test_the_header_easy_auth_sends_parses_back() -> None:
     principal = parse(encode_principal("ann@contoso.com", "Admin", "Viewer", user_id="oid-1"))
 
     assert principal == Principal(id="oid-1", name="ann@contoso.com", roles=frozenset({Role.ADMIN, Role.VIEWER}))
-    assert principal.is_admin and not principal.is_contributor
+    assert principal.is_admin is True and principal.is_contributor is False
     assert principal.has_any(Role.CONTRIBUTOR, Role.VIEWER) and not principal.has_any(Role.CONTRIBUTOR)
     assert not principal.has_any()
 
 
 def test_without_a_user_id_the_name_is_the_id() -> None:
     assert parse(encode_principal("bob", "Contributor")) == Principal("bob", "bob", frozenset({Role.CONTRIBUTOR}))
-    assert parse(encode_principal("bob", "Contributor")).is_contributor
+    assert parse(encode_principal("bob", "Contributor")).is_contributor is True
+    assert parse(encode_principal("bob", "Contributor")).is_admin is False
 
 
 def test_an_untrusted_header_is_never_read() -> None:
     message = refused({PRINCIPAL_HEADER: encode_principal("ann", "Admin")}, trusted=False)
 
-    assert message.startswith("authentication is not enabled for this app")
-    assert "LOCAL_TRUST_PRINCIPAL_HEADER=true" in message
+    assert message == (
+        "authentication is not enabled for this app: requests cannot be attributed to a user. "
+        "Enable App Service Authentication (or set LOCAL_TRUST_PRINCIPAL_HEADER=true on a developer machine)."
+    )
 
 
 @pytest.mark.parametrize("headers", [{}, {PRINCIPAL_HEADER: ""}, {PRINCIPAL_HEADER: "   "}, {"x-other": "1"}])
@@ -113,6 +117,7 @@ def test_the_name_comes_from_the_name_claim_types_then_the_id() -> None:
     assert parse(claims(("preferred_username", "ann@x"), ("sub", "s"))).name == "ann@x"
     assert parse(claims((LONG_NAME, "long ann"), ("sub", "s"))).name == "long ann"
     assert parse(claims(("upn", "u@x"), ("name", "plain"), ("sub", "s"), name_typ="upn")).name == "u@x"
+    assert parse(claims(("name", "plain"), ("sub", "s"), name_typ="upn")).name == "plain"
     assert parse(claims(("name", "plain"), ("sub", "s"), name_typ=None)).name == "plain"
     assert parse(claims(("sub", "only-id"))) == Principal("only-id", "only-id", frozenset())
 
@@ -200,3 +205,14 @@ def test_encode_principal_writes_what_easy_auth_writes() -> None:
         "name_typ": "name",
         "role_typ": "roles",
     }
+
+
+def test_any_missing_padding_is_tolerated() -> None:
+    for name in ("a", "ab", "abc", "abcd"):
+        value = header({"claims": [{"typ": "name", "val": name}]}, pad=False)
+        assert parse(value).name == name, len(value) % 4
+
+
+def test_a_principal_is_an_immutable_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parse(encode_principal("ann")).name = "bob"  # type: ignore[misc]

@@ -6,6 +6,8 @@ segments, too-short paths, folders, the account check, blob snapshot times, and 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from shared.errors import SnapshotError
@@ -136,3 +138,13 @@ def test_a_refused_location_is_shown_without_its_query_and_at_most_200_character
 
     assert f"'{long[:200]}'" in message
     assert "SECRET" not in message and "x" * 181 not in message
+
+
+def test_only_slashes_are_stripped_from_the_front_of_a_path() -> None:
+    assert locate("Xseg/a.csv") == BlobLocation("r/Xseg/a.csv")
+    assert locate("https://acct.blob.core.windows.net/Xc/a.csv", container="Xc") == BlobLocation("a.csv")
+
+
+def test_a_location_is_an_immutable_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        locate("a.csv").name = "b.csv"  # type: ignore[misc]
