@@ -4,6 +4,7 @@
     python -m tests.mutate emails diff     # only these (names from TARGETS)
     python -m tests.mutate --survivors emails   # the surviving mutants of the last run, as diffs
     python -m tests.mutate --retest emails      # only the last run's survivors, against the tests as they are now
+    python -m tests.mutate --finish rules       # the mutants a stopped run did not get to
     python -m tests.mutate --table              # the score table of the last runs
 
 Each module is mutated by its own `mutmut run`, whose runner runs only the fast unit tests named for it in
@@ -339,14 +340,16 @@ def _format(counts: dict[str, int]) -> str:
     return f"{score:5.1f}%  ({killed} killed, {timeout} timed out, {survived} survived of {total})"
 
 
-def _survivors_of(saved: Path, path: str) -> list[tuple[int, str, int, int, str]]:
+def _survivors_of(
+    saved: Path, path: str, statuses: str = "'bad_survived', 'skipped'"
+) -> list[tuple[int, str, int, int, str]]:
     """(id, line, index, line number, status) of each mutant in `saved` that survived its tests."""
     db = sqlite3.connect(saved)
     try:
         return db.execute(
             'SELECT m.id, l.line, m."index", l.line_number, m.status FROM Mutant m JOIN Line l ON m.line = l.id '
             "JOIN SourceFile f ON l.sourcefile = f.id WHERE f.filename = ? AND m.status IN "
-            "('bad_survived', 'skipped') ORDER BY l.line_number, m.\"index\"",
+            f'({statuses}) ORDER BY l.line_number, m."index"',
             (path,),
         ).fetchall()
     finally:
@@ -377,28 +380,31 @@ def survivors(names: list[str]) -> None:
             print(f"-- {pk} ({status}) line {number + 1}: " + " | ".join(list(diff)[3:]))
 
 
-def retest(lane: Lane, target: Target) -> None:
-    """Run the module's tests (as they are now) on each survivor of the last run; record the ones they kill."""
+def retest(lane: Lane, target: Target, *, finish: bool = False) -> None:
+    """Run the module's tests (as they are now) on each survivor of the last run and record the ones they kill;
+    with `finish`, on the mutants a stopped run did not get to instead."""
     saved = CACHES / f"{target.name}.sqlite"
     if not saved.exists():
         print(f"  {target.name:<10} no earlier run to retest")
         return
     path = lane.root / target.path
     source = path.read_text()
-    killed = []
-    rows = _survivors_of(saved, target.path)
+    rows = _survivors_of(saved, target.path, "'untested'" if finish else "'bad_survived', 'skipped'")
+    killed: list[int] = []
     try:
         for pk, line, index, number, _ in rows:
             path.write_text(_mutant(source, target.path, line, index, number))
-            if client_in(lane, target.tests) != 0:
+            status = "ok_killed" if client_in(lane, target.tests) != 0 else "bad_survived"
+            db = sqlite3.connect(saved)  # recorded one by one: a stopped retest keeps what it learnt
+            with db:
+                db.execute("UPDATE Mutant SET status = ? WHERE id = ?", (status, pk))
+            db.close()
+            if status == "ok_killed":
                 killed.append(pk)
     finally:
         path.write_text(source)
-    db = sqlite3.connect(saved)
-    with db:
-        db.executemany("UPDATE Mutant SET status = 'ok_killed' WHERE id = ?", [(pk,) for pk in killed])
-    db.close()
-    print(f"  {target.name:<10} {len(killed)} of {len(rows)} survivors now killed", flush=True)
+    what = "mutants not run before" if finish else "survivors"
+    print(f"  {target.name:<10} {len(killed)} of {len(rows)} {what} now killed", flush=True)
 
 
 def client_in(lane: Lane, tests: tuple[str, ...]) -> int:
@@ -433,7 +439,7 @@ def main(argv: list[str]) -> int:
         survivors(argv[1:])
         return 0
     mode = "run"
-    if argv[:1] in (["--retest"], ["--table"]):
+    if argv[:1] in (["--retest"], ["--finish"], ["--table"]):
         mode, argv = argv[0][2:], argv[1:]
     jobs = int(os.environ.get("MUTATE_JOBS", "2"))
     unknown = [n for n in argv if n not in {t.name for t in TARGETS}]
@@ -455,8 +461,8 @@ def main(argv: list[str]) -> int:
                 if not pending:
                     return
                 target = pending.pop(0)
-            if mode == "retest":
-                retest(lane, target)
+            if mode in ("retest", "finish"):
+                retest(lane, target, finish=mode == "finish")
             else:
                 lane.run(target)
 
