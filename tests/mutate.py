@@ -58,7 +58,7 @@ TARGETS = (
     ),
     Target(
         "values",
-        "value formats (dates, numbers, lists)",
+        "value formats (dates, datetimes, lists)",
         "shared/pipeline/values.py",
         ("tests/pipeline/test_rules.py",),
     ),
