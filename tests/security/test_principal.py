@@ -216,3 +216,11 @@ def test_any_missing_padding_is_tolerated() -> None:
 def test_a_principal_is_an_immutable_value() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         parse(encode_principal("ann")).name = "bob"  # type: ignore[misc]
+
+
+def test_a_character_outside_base64_is_refused_not_skipped() -> None:
+    value = encode_principal("ann", "Admin")
+
+    assert refused({PRINCIPAL_HEADER: value[:8] + "!" + value[8:]}) == (
+        "the X-MS-CLIENT-PRINCIPAL header is not base64-encoded JSON"
+    )

@@ -148,3 +148,12 @@ def test_only_slashes_are_stripped_from_the_front_of_a_path() -> None:
 def test_a_location_is_an_immutable_value() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         locate("a.csv").name = "b.csv"  # type: ignore[misc]
+
+
+def test_plain_http_and_short_service_hosts_are_read() -> None:
+    assert locate("http://acct.blob.core.windows.net/cont/a.csv") == BlobLocation("a.csv")
+    assert locate("https://acct.blob.net/cont/a.csv") == BlobLocation("a.csv")  # <account>.blob.<suffix>
+
+
+def test_an_abfs_location_without_a_container_names_none() -> None:
+    assert "account 'acct' container ''," in refusal("abfss://acct.dfs.core.windows.net/a.csv")
