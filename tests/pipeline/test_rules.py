@@ -224,6 +224,7 @@ def test_long_values_are_cut_in_the_report_with_an_ellipsis() -> None:
 
     assert rules.truncated(values).to_pylist() == ["a" * limit + "…", "b" * limit, "short"]
     assert rules.truncated(pa.array(["x"], pa.string())).to_pylist() == ["x"]
+    assert limit == 320
 
 
 def format_as(values: list[str | None], field_type: str) -> tuple[list[Any], list[Any]]:
