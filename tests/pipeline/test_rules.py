@@ -238,9 +238,19 @@ def format_as(values: list[str | None], field_type: str) -> tuple[list[Any], lis
         ("text", [" a ", "", "  ", None, "b"], ["a", None, None, None, "b"], [False] * 5),
         (
             "date",
-            ["2024-03-01", "2024-03-01T23:30:00-05:00", "03/31/2024", "31.03.2024", "2024-02-30", "soon", "", None],
-            ["2024-03-01", "2024-03-01", "2024-03-31", "2024-03-31", None, None, None, None],
-            [False, False, False, False, True, True, False, False],
+            [
+                "2024-03-01",
+                "2024-03-01T23:30:00-05:00",
+                "03/31/2024",
+                "31.03.2024",
+                "2024-02-30",
+                "soon",
+                "",
+                None,
+                "2024-13-01",
+            ],
+            ["2024-03-01", "2024-03-01", "2024-03-31", "2024-03-31", None, None, None, None, None],
+            [False, False, False, False, True, True, False, False, True],
         ),
         ("DATE", ["2024-03-01 10:00"], ["2024-03-01"], [False]),
         (
