@@ -18,7 +18,7 @@ API_SOURCES := $(wildcard shared/api/*.py shared/models/*.py shared/security/*.p
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: deps lint typecheck test unit soak up demo bench fmt clean console screenshots
+.PHONY: deps lint typecheck test unit soak up demo bench mutate fmt clean console screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ screenshots: deps console $(CHROMIUM)
 
 bench: deps
 	$(PY) -m bench --scenario $(SCENARIO)
+
+# Mutation testing of the pure modules (not part of `make test`): a score per module; MODULES="emails diff"
+# runs only those.  Survivors: $(PY) -m tests.mutate --survivors <module>; explained in docs/mutation-survivors.md.
+mutate: deps
+	nice -n 10 $(PY) -m tests.mutate $(MODULES)
 
 fmt: deps
 	$(BIN)/ruff format .
