@@ -71,9 +71,14 @@ class Ledger:
         self.responses.append((label, head.encode() + b"\n\n" + body))
 
 
-def _betrays(data: str | bytes, key: str) -> bool:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return key.encode() in expand(raw)
+def _expanded(data: str | bytes) -> bytes:
+    """`data` with every encoded run decoded next to it (done once per text, then searched for every key)."""
+    return expand(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+
+
+def _betraying(data: str | bytes, keys: list[str]) -> list[str]:
+    text = _expanded(data)
+    return [key for key in keys if key.encode() in text]
 
 
 def _decoded(text: str) -> str:
@@ -94,7 +99,7 @@ async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]
                     data = await (await client.download_blob(blob.name)).readall()
                 except ResourceNotFoundError:
                     continue  # deleted while scanning
-                hits.extend(Hit("blob", f"{container.name}/{blob.name}") for key in keys if _betrays(data, key))
+                hits.extend(Hit("blob", f"{container.name}/{blob.name}") for _ in _betraying(data, keys))
     async with QueueServiceClient.from_connection_string(connection_string) as queues:
         async for queue in queues.list_queues():
             client = queues.get_queue_client(queue.name)
@@ -106,18 +111,20 @@ async def scan_storage(connection_string: str, keys: Iterable[str]) -> list[Hit]
                     str(m.content) async for m in client.receive_messages(max_messages=count, visibility_timeout=30)
                 ]
             for text in contents:
-                for key in keys:
-                    if _betrays(text, key) or _betrays(_decoded(text), key):
-                        hits.append(Hit("queue", queue.name))
+                found = set(_betraying(text, keys)) | set(_betraying(_decoded(text), keys))
+                hits.extend(Hit("queue", queue.name) for _ in found)
     return hits
 
 
 def scan_memory(ledger: Ledger, keys: Iterable[str]) -> list[Hit]:
+    keys = list(keys)
     hits: list[Hit] = []
-    for key in keys:
-        hits.extend(Hit("response", label) for label, data in ledger.responses if _betrays(data, key))
-        hits.extend(Hit("queue-binding", text[:60]) for text in ledger.messages if _betrays(text, key))
-        hits.extend(Hit("log", name) for name, text in ledger.logs.texts if _betrays(text, key))
+    for label, data in ledger.responses:
+        hits.extend(Hit("response", label) for _ in _betraying(data, keys))
+    for text in ledger.messages:
+        hits.extend(Hit("queue-binding", text[:60]) for _ in _betraying(text, keys))
+    for name, text in ledger.logs.texts:
+        hits.extend(Hit("log", name) for _ in _betraying(text, keys))
     return hits
 
 
