@@ -41,6 +41,7 @@ async def test_schemathesis_finds_nothing(stack: Stack, tmp_path: Path) -> None:
         f"{stack.host.http_url}/api/openapi.json",
         "--header",
         f"X-MS-CLIENT-PRINCIPAL: {ADMIN}",
+        *(["--max-time", os.environ["SCHEMATHESIS_MAX_TIME"]] if os.environ.get("SCHEMATHESIS_MAX_TIME") else []),
         "--report-dir",
         str(tmp_path),
         cwd=tmp_path,
