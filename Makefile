@@ -54,7 +54,7 @@ typecheck: deps
 	$(BIN)/mypy
 
 test: deps lint typecheck console $(CHROMIUM)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart 1 $(PYTEST_ARGS)
 
 # Only the pytest part (no lint or type check), for quick iterations: make unit PYTEST_ARGS="-k host"
 unit: deps
