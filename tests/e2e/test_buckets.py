@@ -1,4 +1,4 @@
-"""Bucketed planning on small data: many buckets for a tiny segment (PLAN_ROWS_PER_BUCKET=200).
+"""Bucketed planning on small data: many buckets for a tiny segment (PLAN_ROWS_PER_BUCKET=400 or 200).
 
 - The run records its bucket count, which follows the segment's size.
 - Duplicates whose first occurrence sits in another segment or partition (another input of the bucket) are
@@ -29,7 +29,8 @@ from shared.snapshot import read
 from tests.e2e.stack import Stack
 from tests.faults.checks import assert_delivered, assert_values_match
 
-SMALL_BUCKETS = {"PLAN_ROWS_PER_BUCKET": "200", "SHARD_SIZE": "400"}
+SMALL_BUCKETS = {"PLAN_ROWS_PER_BUCKET": "400", "SHARD_SIZE": "400"}
+SMALLER_BUCKETS = {"PLAN_ROWS_PER_BUCKET": "200", "SHARD_SIZE": "400"}
 
 
 def straddling_sample(profiles: int, seed: int) -> Sample:
@@ -99,7 +100,7 @@ async def test_many_buckets_on_a_tiny_segment_keep_the_first_occurrence_and_send
     assert changed["counts"]["sent"] == changed["counts"]["toUpdate"] == len(change.changed) > 10
 
 
-@pytest.mark.parametrize("stack_options", [SMALL_BUCKETS])
+@pytest.mark.parametrize("stack_options", [SMALLER_BUCKETS])
 async def test_a_segment_that_grows_into_more_buckets_reads_the_state_written_with_fewer(stack: Stack) -> None:
     await stack.connect()
     await stack.create_export("grows")
