@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,8 @@ class Stack:
         sample = options if isinstance(options, Sample) else generate(options)
         async with self.container(self.settings["SNAPSHOT_CONTAINER"]) as container:
             await write_snapshot(container, sample, root=SNAPSHOT_ROOT)
-        await asyncio.sleep(1.1)  # snapshot folders are per minute; keep written_at distinct
+        # a snapshot's written_at is its blobs' last-modified second: the next one lands in a later second
+        await asyncio.sleep(1.01 - time.time() % 1)
         return sample, oracle(sample)
 
     async def export_id(self, export: str) -> str:
