@@ -9,6 +9,7 @@ in memory unless a location is given, and stopped by PID.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -52,6 +53,20 @@ def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | N
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing accepted connections on 127.0.0.1:{port} within {timeout_s:.0f}s")
+
+
+def server_header(port: int) -> str:
+    """The Server header of what answers HTTP on 127.0.0.1:port ("" when it does not answer HTTP)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", f"/{ACCOUNT}?comp=list")
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("Server") or ""
+    except (OSError, http.client.HTTPException):
+        return ""
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -117,8 +132,20 @@ class Azurite:
             args, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO_ROOT), start_new_session=True
         )
         try:
-            wait_for_port(self.blob_port, timeout_s, self.process)
-            wait_for_port(self.queue_port, timeout_s, self.process)
+            services = {
+                self.blob_port: "Azurite-Blob",
+                self.queue_port: "Azurite-Queue",
+                self.table_port: "Azurite-Table",
+            }
+            for port in services:
+                wait_for_port(port, timeout_s, self.process)
+            for port, service in services.items():
+                answered_by = server_header(port)
+                if not answered_by.startswith(service):
+                    # a port picked free was taken by another process before Azurite bound it: that one answered
+                    raise RuntimeError(f"127.0.0.1:{port} answers as {answered_by or 'something else'}, not {service}")
+            if self.process.poll() is not None:  # it lost a port to another Azurite, which answered for it
+                raise RuntimeError(f"Azurite exited with code {self.process.returncode} after its ports opened")
         except BaseException:
             self.stop()
             raise
