@@ -9,7 +9,7 @@ from shared.snapshot.model import (
     SegmentSnapshot,
     SnapshotRows,
 )
-from shared.snapshot.read import read_snapshot, resolve_attribute, stream_partition
+from shared.snapshot.read import resolve_attribute, stream_partition
 
 __all__ = [
     "BadRow",
@@ -20,7 +20,6 @@ __all__ = [
     "SnapshotRows",
     "find_snapshot",
     "load_model",
-    "read_snapshot",
     "resolve_attribute",
     "stream_partition",
 ]

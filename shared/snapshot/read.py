@@ -1,18 +1,17 @@
-"""Read the requested columns of a segment snapshot into one pyarrow table.
+"""Stream the requested columns of one partition of a segment snapshot, a chunk at a time.
 
-Partitions are read concurrently (`PARTITION_CONCURRENCY` at a time: parsing is CPU-bound and
-the Functions plan has few cores) and concatenated in the snapshot's partition order.  Only
-the requested columns are materialised; a CSV partition is streamed from Blob Storage, a Parquet
-partition read row group by row group through ranged reads.
+The pipeline's split (shared/pipeline/split.py) streams each partition in its own task: a CSV partition
+is streamed from Blob Storage in blocks, a Parquet partition read row group by row group through ranged
+reads.  Only the requested columns are materialised (attribute names, matched exactly or else
+case-insensitively; a column may be requested twice).
 
-The result's columns are exactly `columns`, in that order, all pa.string() (a column may be
-requested twice).  null = missing value, "" = empty string.  `rows_read` counts every data row
-seen, good or bad; `bad_rows` lists the unreadable ones by partition and 1-based data row.
+Each chunk's columns are exactly the requested ones, in that order, all pa.string(), then ROW_COLUMN
+(the 1-based data row of each row).  null = missing value, "" = empty string.  The rows read count every
+data row seen, good or bad; each chunk's `bad_rows` lists its unreadable ones by partition and data row.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -30,56 +29,12 @@ from shared.snapshot.csv_reader import (
     Sink,
     read_csv_partition,
 )
-from shared.snapshot.model import CsvFormat, Partition, SegmentSnapshot, SnapshotRows
+from shared.snapshot.model import CsvFormat, Partition, SegmentSnapshot
 from shared.snapshot.parquet_reader import read_parquet_partition
 from shared.snapshot.storage import storage_errors
 from shared.snapshot.stream import QueueReader, parse_blob
 
 logger = logging.getLogger(__name__)
-
-PARTITION_CONCURRENCY = 2
-
-
-async def read_snapshot(
-    container: ContainerClient,
-    snapshot: SegmentSnapshot,
-    columns: Sequence[str],
-    *,
-    concurrency: int = PARTITION_CONCURRENCY,
-) -> SnapshotRows:
-    """Read `columns` (attribute names, matched exactly or else case-insensitively) of every partition."""
-    if not columns:
-        raise SnapshotError("no columns were requested from the snapshot")
-    resolved = [resolve_attribute(snapshot, c) for c in columns]
-    unique = list(dict.fromkeys(resolved))
-    limit = asyncio.Semaphore(max(1, concurrency))
-
-    async def read_one(partition: Partition) -> PartitionRows:
-        async with limit:
-            return await _read_partition(container, snapshot, partition, unique)
-
-    tasks = [asyncio.create_task(read_one(p)) for p in snapshot.partitions]
-    try:
-        parts = await asyncio.gather(*tasks)
-    except BaseException:
-        # One partition failed (or we were cancelled): stop the others' downloads and parser threads too.
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    tables = [p.table for p in parts]
-    combined = pa.concat_tables(tables) if tables else pa.table({c: pa.array([], pa.string()) for c in unique})
-    table = pa.Table.from_arrays([combined.column(r) for r in resolved], names=list(columns))
-    bad = [row for part in parts for row in part.bad_rows]
-    rows_read = sum(p.rows_read for p in parts)
-    logger.info(
-        "snapshot read: partitions=%d rows_read=%d bad_rows=%d columns=%d",
-        len(parts),
-        rows_read,
-        len(bad),
-        len(columns),
-    )
-    return SnapshotRows(table=table, rows_read=rows_read, bad_rows=bad)
 
 
 def resolve_attribute(snapshot: SegmentSnapshot, column: str) -> str:
@@ -160,48 +115,4 @@ async def stream_partition(
     )
 
 
-async def _read_partition(
-    container: ContainerClient, snapshot: SegmentSnapshot, partition: Partition, columns: list[str]
-) -> PartitionRows:
-    if partition.size == 0:
-        return PartitionRows(pa.table({c: pa.array([], pa.string()) for c in columns}), 0)
-    try:
-        with storage_errors(container.container_name, f"reading {partition.shown}"):
-            if isinstance(partition.format, CsvFormat):
-                return await _read_csv(container, snapshot, partition, partition.format, columns)
-            return await read_parquet_partition(container, partition, columns)
-    except (ResourceNotFoundError, ResourceModifiedError):
-        raise SnapshotError(
-            f"partition {partition.shown} of segment {snapshot.entity!r} was replaced or deleted while it was "
-            "read: Customer Insights wrote a new snapshot; run again"
-        ) from None
-
-
-async def _read_csv(
-    container: ContainerClient, snapshot: SegmentSnapshot, partition: Partition, fmt: CsvFormat, columns: list[str]
-) -> PartitionRows:
-    """Stream one CSV partition; a row larger than the block size gets one retry with larger blocks."""
-    for block_size in (BLOCK_BYTES, LARGE_BLOCK_BYTES):
-
-        def parse(stream: QueueReader, block_size: int = block_size) -> PartitionRows:
-            return read_csv_partition(
-                stream,
-                blob_name=partition.blob_name,
-                fmt=fmt,
-                attributes=snapshot.attributes,
-                columns=columns,
-                block_size=block_size,
-                listed=snapshot.attributes_from != "header row",
-            )
-
-        try:
-            return await parse_blob(container, partition, parse)
-        except RowTooLarge:
-            logger.warning("a row exceeds %d bytes; reading the partition again with larger blocks", block_size)
-    raise SnapshotError(
-        f"{partition.blob_name} has a row larger than {LARGE_BLOCK_BYTES // 2**20} MB: check the CSV quoting "
-        "settings in model.json (an unclosed quote makes one huge row)"
-    )
-
-
-__all__ = ["PARTITION_CONCURRENCY", "read_snapshot", "resolve_attribute", "stream_partition"]
+__all__ = ["resolve_attribute", "stream_partition"]

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import SnapshotError
-from shared.snapshot import CsvFormat, ParquetFormat, find_snapshot, read_snapshot
+from shared.snapshot import CsvFormat, ParquetFormat, find_snapshot
 from shared.snapshot.cdm import parse_model
+from tests.snapshot.support import read_all
 
 # Text without lone surrogates (not encodable) and without NUL (a NUL in `encoding` is its own case in
 # tests/badinput/test_snapshot_inputs.py, model-nul-encoding).
@@ -161,7 +162,7 @@ async def roundtrip(connection: str, names: list[str], parts: list[list[list[str
             }
             await container.upload_blob("R/model.json", json.dumps({"entities": [entity]}).encode())
             snapshot = await find_snapshot(container, "R", "Seg")
-            read = await read_snapshot(container, snapshot, list(reversed(names)))
+            read = await read_all(container, snapshot, list(reversed(names)))
             return read.rows_read, read.bad_rows, read.table.to_pylist()
         finally:
             await container.delete_container()

@@ -8,8 +8,8 @@ import pytest
 from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
-from shared.snapshot import find_snapshot, read_snapshot
-from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, url
+from shared.snapshot import find_snapshot
+from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, read_all, url
 
 ATTRS = ("CustomerId", "Email", "FirstName")
 FOLDER = f"{ROOT}/Vip/2026/03/01/0930"
@@ -31,7 +31,7 @@ async def test_a_requested_attribute_that_does_not_exist_names_it_and_lists_the_
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email", "Phone"])
+        await read_all(container, snapshot, ["Email", "Phone"])
 
     assert "'Phone'" in caught.value.message
     assert "'Vip'" in caught.value.message
@@ -45,7 +45,7 @@ async def test_a_header_row_without_a_modelled_attribute_names_the_partition(con
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["FirstName"])
+        await read_all(container, snapshot, ["FirstName"])
 
     assert name in caught.value.message
     assert "'FirstName'" in caught.value.message
@@ -154,7 +154,7 @@ async def test_a_partition_replaced_while_it_is_read_is_refused(container: Conta
     await put(container, name, ROW + ROW)  # CI rewrote it after we located the snapshot
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email"])
+        await read_all(container, snapshot, ["Email"])
 
     assert "replaced" in caught.value.message
     assert name in caught.value.message
@@ -190,7 +190,7 @@ async def test_a_corrupt_parquet_partition_is_named(container: ContainerClient) 
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email"])
+        await read_all(container, snapshot, ["Email"])
 
     assert name in caught.value.message
     assert_clean(caught.value)
@@ -203,7 +203,7 @@ async def test_bytes_that_are_not_the_declared_encoding_fail_the_partition_clean
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email"])
+        await read_all(container, snapshot, ["Email"])
 
     assert name in caught.value.message
     assert_clean(caught.value)
@@ -218,7 +218,7 @@ async def test_a_header_row_claimed_but_missing_names_the_partition_and_the_fix_
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email", "FirstName"])
+        await read_all(container, snapshot, ["Email", "FirstName"])
 
     message = caught.value.message
     assert f"model.json says {name} has a header row, but its first row (row 1 of the file)" in message
@@ -237,7 +237,7 @@ async def test_a_header_row_claimed_but_missing_in_utf16_names_the_fix_without_t
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email"])
+        await read_all(container, snapshot, ["Email"])
 
     assert "set columnHeaders to false" in caught.value.message and name in caught.value.message
     assert_clean(caught.value)
@@ -250,9 +250,9 @@ async def test_columns_taken_from_a_first_row_are_never_listed(container: Contai
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     with pytest.raises(SnapshotError) as mapping:
-        await read_snapshot(container, snapshot, ["Email"])
+        await read_all(container, snapshot, ["Email"])
     with pytest.raises(SnapshotError) as second:
-        await read_snapshot(container, snapshot, ["Pat"])
+        await read_all(container, snapshot, ["Pat"])
 
     assert "has no attribute 'Email'" in mapping.value.message and "Pat" not in mapping.value.message
     assert "pat.secret" not in mapping.value.message and "Cust-1" not in mapping.value.message

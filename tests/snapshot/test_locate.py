@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from azure.storage.blob.aio import ContainerClient
 
-from shared.snapshot import find_snapshot, read_snapshot
-from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, url
+from shared.snapshot import find_snapshot
+from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, read_all, url
 
 ATTRS = ("CustomerId", "Email")
 
@@ -20,7 +20,7 @@ async def test_model_json_partitions_are_the_snapshot_in_listed_order(container:
     await put_model(container, entity("Vip", ATTRS, [url(container, n) for n in names]))
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["Email"])
+    rows = await read_all(container, snapshot, ["Email"])
 
     assert snapshot.source == "model.json"
     assert [p.blob_name for p in snapshot.partitions] == names
@@ -41,7 +41,7 @@ async def test_every_supported_location_form_maps_to_the_blob(container: Contain
     ]
     await put_model(container, entity("Vip", ATTRS, locations))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
 
     assert rows.table.column("Email").to_pylist() == [f"p{i}@x.com" for i in range(1, 6)]
 
@@ -58,7 +58,7 @@ async def test_without_model_json_the_newest_folder_with_a_header_row_is_the_sna
     await put(container, f"{ROOT}/Vip/2026/13/01/0000/Vip_1.csv", "CustomerId,Email\n9,bad-month@x.com\n")
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["Email"])
+    rows = await read_all(container, snapshot, ["Email"])
 
     assert snapshot.source == "folder"
     assert snapshot.attributes == ("CustomerId", "Email")
@@ -73,7 +73,7 @@ async def test_an_entity_missing_from_model_json_falls_back_to_its_newest_folder
     snapshot = await find_snapshot(container, ROOT, "Vip")
 
     assert snapshot.source == "folder"
-    rows = await read_snapshot(container, snapshot, ["Email"])
+    rows = await read_all(container, snapshot, ["Email"])
     assert rows.table.column("Email").to_pylist() == ["a@x.com"]
 
 
@@ -85,8 +85,8 @@ async def test_an_entity_listed_without_partitions_uses_the_folder_and_model_att
     await put(container, f"{ROOT}/Hdr/2026/02/01/0000/Hdr_1.csv", "email,customerid\nb@x.com,2\n")
     await put_model(container, entity("Vip", ATTRS, []), entity("Hdr", ATTRS, []))
 
-    vip = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
-    hdr = await read_snapshot(container, await find_snapshot(container, ROOT, "Hdr"), ["Email"])
+    vip = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    hdr = await read_all(container, await find_snapshot(container, ROOT, "Hdr"), ["Email"])
 
     assert vip.table.column("Email").to_pylist() == ["a@x.com"]
     assert hdr.table.column("Email").to_pylist() == ["b@x.com"]
@@ -143,7 +143,7 @@ async def test_parquet_only_folder_takes_its_columns_from_the_parquet_footer(con
     await put(container, f"{ROOT}/Vip/2026/03/01/0930/Vip_1.parquet", sink.getvalue())
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["Score", "Email"])
+    rows = await read_all(container, snapshot, ["Score", "Email"])
 
     assert snapshot.attributes == ("CustomerId", "Email", "Score")
     assert rows.table.to_pylist() == [{"Score": "3", "Email": "a@x.com"}]
@@ -156,6 +156,6 @@ async def test_a_header_csv_in_model_json_with_settings_in_strings(container: Co
         container, entity("Vip", ATTRS, [url(container, name)], csv_settings(columnHeaders="true", delimiter="\t"))
     )
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
 
     assert rows.table.column("Email").to_pylist() == ["a@x.com"]

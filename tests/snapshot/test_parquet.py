@@ -16,9 +16,9 @@ from azure.storage.blob import BlobClient
 from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
-from shared.snapshot import ParquetFormat, Partition, SegmentSnapshot, find_snapshot, read_snapshot
+from shared.snapshot import ParquetFormat, Partition, SegmentSnapshot, find_snapshot
 from shared.snapshot.ranged import BlobRangeFile
-from tests.snapshot.support import ROOT, FakeBlob, FakeContainer, entity, put, put_model, url
+from tests.snapshot.support import ROOT, FakeBlob, FakeContainer, entity, put, put_model, read_all, url
 
 FOLDER = f"{ROOT}/Big/2026/03/01/0930"
 NAME = f"{FOLDER}/Big_1.parquet"
@@ -75,7 +75,7 @@ async def test_a_multi_row_group_partition_is_read_by_ranges_and_never_downloade
     ]  # the bytes of the requested columns in each row group
 
     snapshot = await find_snapshot(container, ROOT, "Big")
-    rows = await read_snapshot(container, snapshot, ["Email", "Id"])
+    rows = await read_all(container, snapshot, ["Email", "Id"])
 
     assert rows.table.to_pylist() == table.select(["Email", "Id"]).to_pylist()
     assert rows.rows_read == ROWS_PER_GROUP * GROUPS and rows.bad_rows == []
@@ -106,7 +106,7 @@ async def test_a_partition_replaced_by_one_of_the_same_size_mid_read_is_refused(
     monkeypatch.setattr(BlobRangeFile, "_fetch", rewritten_after_the_footer)
     try:
         with pytest.raises(SnapshotError, match="was replaced or deleted while it was read") as caught:
-            await read_snapshot(container, snapshot, ["Email"])
+            await read_all(container, snapshot, ["Email"])
     finally:
         rewrite.close()
     assert NAME in caught.value.message
@@ -130,9 +130,9 @@ async def test_a_column_without_a_text_form_names_the_partition_the_column_and_i
     await put_model(container, entity("Big", ("Email", "Profile"), [url(container, NAME)]))
     snapshot = await find_snapshot(container, ROOT, "Big")
 
-    assert (await read_snapshot(container, snapshot, ["Email"])).table.to_pylist() == [{"Email": "ann@example.com"}]
+    assert (await read_all(container, snapshot, ["Email"])).table.to_pylist() == [{"Email": "ann@example.com"}]
     with pytest.raises(SnapshotError) as caught:
-        await read_snapshot(container, snapshot, ["Email", "Profile"])
+        await read_all(container, snapshot, ["Email", "Profile"])
 
     message = caught.value.message
     assert NAME in message and "column 'Profile' has type " + kind in message
@@ -145,7 +145,7 @@ async def test_cancelling_a_parquet_read_stops_the_download_in_flight_and_frees_
     blob = FakeBlob(data, fail_at=3, error=None, served=served)  # the second row group never arrives
     partition = Partition(NAME, ParquetFormat(), size=len(data), etag='"1"')
     snapshot = SegmentSnapshot("Big", ATTRS, (partition,), "id", datetime.now(UTC), "model.json")
-    task = asyncio.create_task(read_snapshot(FakeContainer(blob), snapshot, ["Email"]))  # type: ignore[arg-type]
+    task = asyncio.create_task(read_all(FakeContainer(blob), snapshot, ["Email"]))  # type: ignore[arg-type]
     await served.wait()
 
     task.cancel()

@@ -17,13 +17,13 @@ from azure.core.exceptions import (
 
 import shared.snapshot.stream as stream_module
 from shared.errors import ExportError, RetriableError, SnapshotError
-from shared.snapshot import CsvFormat, ParquetFormat, Partition, SegmentSnapshot, read_snapshot
+from shared.snapshot import CsvFormat, ParquetFormat, Partition, SegmentSnapshot
 from shared.snapshot.cdm import parse_model
 from shared.snapshot.csv_reader import _data_row
 from shared.snapshot.folders import matches_attributes, natural_key, plausible_header
 from shared.snapshot.locations import BlobLocation, blob_location
 from shared.snapshot.storage import storage_errors
-from tests.snapshot.support import FakeBlob, FakeContainer
+from tests.snapshot.support import FakeBlob, FakeContainer, read_all
 
 
 def test_model_json_defaults_follow_the_cdm_documentation() -> None:
@@ -183,7 +183,7 @@ async def test_a_download_that_fails_midway_is_retriable(monkeypatch: pytest.Mon
     blob = FakeBlob(data, fail_at=3, error=ServiceResponseError("connection reset"), served=asyncio.Event())
 
     with pytest.raises(RetriableError):
-        await read_snapshot(FakeContainer(blob), _snapshot(len(data)), ["Email"])  # type: ignore[arg-type]
+        await read_all(FakeContainer(blob), _snapshot(len(data)), ["Email"])  # type: ignore[arg-type]
 
 
 async def test_streaming_in_small_ranges_reads_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,7 +191,7 @@ async def test_streaming_in_small_ranges_reads_every_row(monkeypatch: pytest.Mon
     data = b"".join(b'%d,"person,%d@example.com"\n' % (i, i) for i in range(500))
     blob = FakeBlob(data, fail_at=0, error=None, served=asyncio.Event())
 
-    rows = await read_snapshot(FakeContainer(blob), _snapshot(len(data)), ["Email"])  # type: ignore[arg-type]
+    rows = await read_all(FakeContainer(blob), _snapshot(len(data)), ["Email"])  # type: ignore[arg-type]
 
     assert rows.table.column("Email").to_pylist() == [f"person,{i}@example.com" for i in range(500)]
 
@@ -203,7 +203,7 @@ async def test_cancelling_a_read_stops_the_download_and_frees_the_parser_thread(
     data = b"".join(b"%d,person%d@example.com\n" % (i, i) for i in range(100))
     served = asyncio.Event()
     blob = FakeBlob(data, fail_at=2, error=None, served=served)  # the second range never arrives
-    task = asyncio.create_task(read_snapshot(FakeContainer(blob), _snapshot(len(data)), ["Email"]))  # type: ignore[arg-type]
+    task = asyncio.create_task(read_all(FakeContainer(blob), _snapshot(len(data)), ["Email"]))  # type: ignore[arg-type]
     await served.wait()
 
     task.cancel()

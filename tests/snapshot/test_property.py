@@ -1,4 +1,4 @@
-"""Property: whatever text a CSV writer puts in a header-less partition, read_snapshot gives it back."""
+"""Property: whatever text a CSV writer puts in a header-less partition, streaming it gives it back."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from azure.storage.blob.aio import ContainerClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.snapshot import find_snapshot, read_snapshot
-from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, url
+from shared.snapshot import find_snapshot
+from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, read_all, url
 
 # Any unicode text, with the CSV specials made frequent.  U+FEFF is left out: at the very start of an
 # unquoted file it is indistinguishable from a byte-order mark, which readers must drop.
@@ -42,7 +42,7 @@ async def roundtrip(connection: str, data: bytes, width: int) -> list[dict[str, 
             attributes = [f"c{i}" for i in range(width)]
             await put(container, name, data)
             await put_model(container, entity("Seg", attributes, [url(container, name)], csv_settings()))
-            rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Seg"), attributes)
+            rows = await read_all(container, await find_snapshot(container, ROOT, "Seg"), attributes)
             assert rows.bad_rows == []
             assert rows.rows_read == rows.table.num_rows
             return rows.table.to_pylist()

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from azure.storage.blob.aio import ContainerClient
 
-from shared.snapshot import BadRow, CsvFormat, ParquetFormat, find_snapshot, read_snapshot
-from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, url
+from shared.snapshot import BadRow, CsvFormat, ParquetFormat, find_snapshot
+from tests.snapshot.support import ROOT, csv_settings, entity, put, put_model, read_all, url
 
 BOM = b"\xef\xbb\xbf"
 ATTRS = ("CustomerId", "Email", "FirstName", "Notes")
@@ -46,7 +46,7 @@ async def test_headerless_csv_and_parquet_partitions_give_the_exact_values(conta
     await put_model(container, entity("Vip", ATTRS, [url(container, n) for n in names]))
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["Email", "FirstName", "Notes", "CustomerId"])
+    rows = await read_all(container, snapshot, ["Email", "FirstName", "Notes", "CustomerId"])
 
     assert snapshot.source == "model.json"
     assert [type(p.format) for p in snapshot.partitions] == [CsvFormat, CsvFormat, ParquetFormat]
@@ -74,7 +74,7 @@ async def test_header_csv_is_read_by_column_name_and_a_column_may_be_requested_t
     await put_model(container, entity("Vip", ATTRS, [url(container, name)], csv_settings(header=True)))
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["firstname", "Email", "Email"])
+    rows = await read_all(container, snapshot, ["firstname", "Email", "Email"])
 
     assert rows.table.schema.names == ["firstname", "Email", "Email"]
     assert rows.table.to_pylist() == [{"firstname": "Al", "Email": "a@example.com"}]
@@ -87,7 +87,7 @@ async def test_other_delimiter_and_no_quoting_follow_file_format_settings(contai
     settings = csv_settings(delimiter=";", quoteStyle="QuoteStyle.None")
     await put_model(container, entity("Vip", ATTRS, [url(container, name)], settings))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
 
     assert rows.table.column("Email").to_pylist() == ['"quoted"', "b@example.com"]
 
@@ -103,7 +103,7 @@ async def test_ragged_rows_are_reported_by_partition_and_data_row_and_the_rest_i
     await put(container, name, data)
     await put_model(container, entity("Vip", ATTRS, [url(container, name)]))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["CustomerId", "Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["CustomerId", "Email"])
 
     assert rows.table.column("CustomerId").to_pylist() == ["1", "2", "4", "6"]
     assert rows.rows_read == 6
@@ -116,7 +116,7 @@ async def test_ragged_rows_in_a_header_file_are_numbered_without_the_header(cont
     await put(container, name, b"CustomerId,Email,FirstName,Notes\n1,a@x.com,A,n\n2,b@x.com\n")
     await put_model(container, entity("Vip", ATTRS, [url(container, name)], csv_settings(header=True)))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
 
     assert rows.bad_rows == [BadRow(name, 2, "wrong number of fields (expected 4)")]
     assert rows.rows_read == 2
@@ -131,7 +131,7 @@ async def test_rows_with_bytes_that_are_not_utf8_are_bad_rows_and_the_others_are
     await put(container, name, data)
     await put_model(container, entity("Vip", ATTRS, [url(container, name)]))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email", "FirstName"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email", "FirstName"])
 
     assert rows.table.column("Email").to_pylist() == ["a@x.com", "d@x.com", "e@x.com"]
     assert rows.rows_read == 5
@@ -149,7 +149,7 @@ async def test_a_one_megabyte_field_and_a_row_larger_than_the_parse_block_are_re
     await put(container, name, f'1,a@x.com,A,"{small}"\n2,b@x.com,B,"{huge}"\n3,c@x.com,C,n\n')
     await put_model(container, entity("Vip", ATTRS, [url(container, name)]))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Notes", "Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Notes", "Email"])
 
     assert [len(str(v)) for v in rows.table.column("Notes").to_pylist()] == [1 << 20, 5 << 20, 1]
     assert rows.table.column("Email").to_pylist() == ["a@x.com", "b@x.com", "c@x.com"]
@@ -167,7 +167,7 @@ async def test_an_empty_segment_reads_as_zero_rows(container: ContainerClient) -
     )
 
     for segment in ("Vip", "Hdr"):
-        rows = await read_snapshot(container, await find_snapshot(container, ROOT, segment), ["Email", "Notes"])
+        rows = await read_all(container, await find_snapshot(container, ROOT, segment), ["Email", "Notes"])
         assert rows.table.num_rows == 0
         assert rows.table.schema.names == ["Email", "Notes"]
         assert rows.rows_read == 0
@@ -178,6 +178,6 @@ async def test_a_single_column_segment_keeps_missing_values_as_rows(container: C
     await put(container, name, b'"a@x.com"\n\n""\n"b@x.com"\n')
     await put_model(container, entity("Solo", ["Email"], [url(container, name)]))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Solo"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Solo"), ["Email"])
 
     assert rows.table.column("Email").to_pylist() == ["a@x.com", None, "", "b@x.com"]

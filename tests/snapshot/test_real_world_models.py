@@ -12,8 +12,8 @@ import pytest
 from azure.storage.blob.aio import ContainerClient
 
 from shared.errors import SnapshotError
-from shared.snapshot import find_snapshot, read_snapshot
-from tests.snapshot.support import ROOT, entity, put, put_model, url
+from shared.snapshot import find_snapshot
+from tests.snapshot.support import ROOT, entity, put, put_model, read_all, url
 
 ATTRS = ("CustomerId", "Email")
 FOLDER = f"{ROOT}/Vip/2026/03/01/0930"
@@ -27,7 +27,7 @@ async def test_entities_an_export_does_not_read_do_not_fail_it(container: Contai
     await put(container, name, "1,a@x.com\n")
     await put_model(container, REFERENCE, NO_ATTRIBUTES, BAD_PARTITION, {"no": "name"}, entity("Vip", ATTRS, [name]))
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Vip"), ["Email"])
 
     assert rows.table.column("Email").to_pylist() == ["a@x.com"]
 
@@ -76,7 +76,7 @@ async def test_a_location_naming_a_blob_snapshot_reads_that_snapshot_not_the_cur
     await put_model(container, entity("Vip", ATTRS, [f"{url(container, name)}?snapshot={taken['snapshot']}"]))
 
     snapshot = await find_snapshot(container, ROOT, "Vip")
-    rows = await read_snapshot(container, snapshot, ["Email"])
+    rows = await read_all(container, snapshot, ["Email"])
 
     assert rows.table.column("Email").to_pylist() == ["then@x.com"]
     assert [p.snapshot for p in snapshot.partitions] == [taken["snapshot"]]

@@ -28,7 +28,8 @@ from local.sample_data import (
     write_snapshot,
 )
 from local.sample_data.__main__ import main
-from shared.snapshot import find_snapshot, read_snapshot
+from shared.snapshot import find_snapshot
+from tests.snapshot.support import read_all
 
 # ActiveCampaign's documented syntax rules (activecampaign-api.md 7.5), written here independently of
 # the product's validator: something before @, one @, no " ( ) , : ; < > [ \ ] or spaces, and a domain
@@ -125,7 +126,7 @@ async def test_written_snapshots_read_back_to_the_generated_values(container: Co
 
     for index, segment in enumerate(SMALL.segments):
         snapshot = await find_snapshot(container, ROOT, segment)
-        rows = await read_snapshot(container, snapshot, list(COLUMNS))
+        rows = await read_all(container, snapshot, list(COLUMNS))
         assert snapshot.source == "model.json"
         assert [p.blob_name.rsplit("/", 1)[1] for p in snapshot.partitions] == [
             f"{segment}_1.csv",
@@ -144,7 +145,7 @@ async def test_header_files_and_other_location_styles_read_back(container: Conta
     sample = generate(options)
     await write_snapshot(container, sample, root=ROOT, location_style=style)  # type: ignore[arg-type]
 
-    rows = await read_snapshot(container, await find_snapshot(container, ROOT, "Hdr"), ["Email", "Phone"])
+    rows = await read_all(container, await find_snapshot(container, ROOT, "Hdr"), ["Email", "Phone"])
 
     assert rows.table.equals(sample.table.select(["Email", "Phone"]))
 
@@ -160,7 +161,7 @@ async def test_a_mutated_sample_is_a_newer_snapshot_and_model_json_keeps_other_s
     second = await write_snapshot(container, step.sample, root=ROOT)
 
     after = await find_snapshot(container, ROOT, "Gold")
-    rows = await read_snapshot(container, after, ["Email"])
+    rows = await read_all(container, after, ["Email"])
     model = json.loads(await (await container.get_blob_client(f"{ROOT}/model.json").download_blob()).readall())
 
     assert second.written_at > first.written_at  # a new <HHmm> folder even within the same minute
@@ -197,5 +198,5 @@ async def test_the_command_line_writes_a_sample_and_prints_its_oracle_counts(
     assert summary["expected_unique"] == 800 - summary["invalid"] - summary["duplicates"]
     assert len(summary["mutations"]) == 1
     async with ContainerClient.from_connection_string(storage_connection, unique) as container:
-        rows = await read_snapshot(container, await find_snapshot(container, summary["root"], "Two"), ["Email"])
+        rows = await read_all(container, await find_snapshot(container, summary["root"], "Two"), ["Email"])
     assert rows.rows_read > 0
