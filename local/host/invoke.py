@@ -96,6 +96,10 @@ async def invoke(spec: FunctionSpec, trigger_value: Any, *, reason: str) -> Invo
         else:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(None, functools.partial(spec.user_function, **kwargs))
+    except asyncio.CancelledError:  # the host is stopping (or a function timeout): not the function's failure
+        ms = (time.perf_counter() - started) * 1000
+        logger.info("Executed 'Functions.%s' (Cancelled, Id=%s, Duration=%dms)", spec.name, invocation_id, ms)
+        raise
     except BaseException:
         ms = (time.perf_counter() - started) * 1000
         logger.warning("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", spec.name, invocation_id, ms)
