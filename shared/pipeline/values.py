@@ -81,12 +81,13 @@ def _datetimes(clean: Column) -> Column:
 
 
 def _multi(clean: Column) -> Column:
-    already = pc.match_substring_regex(clean, r"^\|\|.*\|\|$")
-    parts = pc.split_pattern_regex(clean, r"\s*[;,|]\s*")
+    # "a;b", "a , b|c" and AC's own "||a||b||" all become ||a||b||; separators at either end or repeated hold no
+    # option (";;" is no value, "a;;b" is a and b)
+    body = pc.replace_substring_regex(clean, r"^[\s;,|]+|[\s;,|]+$", "")
+    parts = pc.split_pattern_regex(body, r"(?:\s*[;,|]\s*)+")
     joined = pc.binary_join(parts, "||")
     wrapped = pc.binary_join_element_wise(pa.scalar("||"), joined, pa.scalar("||"), "")
-    result = pc.if_else(already, clean, wrapped)
-    return cast(Column, pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), result))
+    return cast(Column, pc.if_else(pc.equal(body, ""), pa.scalar(None, pa.string()), wrapped))
 
 
 __all__ = ["MULTI_VALUE_TYPES", "blank_to_null", "format_values"]
