@@ -44,7 +44,6 @@ ORDER: Final = "_order"  # segment << 52 | partition << 36 | row: reading order,
 _SEGMENT_SHIFT: Final = 52
 _PARTITION_SHIFT: Final = 36
 _ROW_MASK: Final = (1 << _PARTITION_SHIFT) - 1
-_PARTITION_MASK: Final = (1 << (_SEGMENT_SHIFT - _PARTITION_SHIFT)) - 1
 
 
 @dataclass(frozen=True)
