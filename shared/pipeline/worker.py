@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar, Final
 
 from shared.activecampaign.account import account_key
-from shared.errors import CorruptDocument, FatalError, NotFound
+from shared.errors import CorruptDocument, FatalError, NotFound, RetriableError
 from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
 from shared.metrics import record_ac_responses, record_shard
 from shared.models import Connection, Run, RunError
@@ -38,8 +38,8 @@ from shared.pipeline.shards import (
     shard_spec,
     write_table,
 )
+from shared.pipeline.work_lock import held
 from shared.services import Services
-from shared.storage.lease import LeaseBusy, RenewingLease
 
 logger = logging.getLogger(__name__)
 
@@ -157,19 +157,17 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
         shard_blob = services.runs_container.get_blob_client(
             _blob_path(services, msg, shard_name(run.shards.name(msg.shard)))
         )
-        lease = RenewingLease(shard_blob, services.settings.lane_lease_s)
-        try:
-            await lease.acquire()
-        except LeaseBusy:
-            raise LaneBusy(
-                f"shard {msg.shard} is being sent by another worker", retry_after=services.settings.lane_busy_delay_s
-            ) from None
-        try:
+        settings = services.settings
+
+        def busy() -> RetriableError:
+            return LaneBusy(
+                f"shard {msg.shard} is being sent by another worker", retry_after=settings.lane_busy_delay_s
+            )
+
+        async with held(shard_blob, settings.lane_lease_s, busy):
             checkpoint = await store.load(msg.shard)  # re-read under the lease
             if not checkpoint.done:
                 await _send(services, msg, run, checkpoint, store)
-        finally:
-            await lease.release()
     await complete_shard(services, msg, checkpoint)
     logger.info(
         "shard finished",
