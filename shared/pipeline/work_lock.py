@@ -4,7 +4,7 @@ message looks again later (once a dead holder's lease has lapsed)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from azure.storage.blob.aio import BlobClient
@@ -15,13 +15,13 @@ from shared.storage.lease import LeaseBusy, RenewingLease
 
 
 @asynccontextmanager
-async def held(blob: BlobClient, lease_s: int, busy: Callable[[], RetriableError]) -> AsyncIterator[None]:
-    """Hold a renewed lease on `blob` for the block; `busy()` is raised when another worker holds it."""
+async def held(blob: BlobClient, lease_s: int, busy: RetriableError) -> AsyncIterator[None]:
+    """Hold a renewed lease on `blob` for the block; `busy` is raised when another worker holds it."""
     lease = RenewingLease(blob, lease_s)
     try:
         await lease.acquire()
     except LeaseBusy:
-        raise busy() from None
+        raise busy from None
     try:
         yield
     finally:
@@ -33,10 +33,7 @@ async def run_work(services: Services, export_id: str, run_id: str, lock: str, w
     """Hold `lock` (a name under the run) while doing `what` (for the message when it is held elsewhere)."""
     lease_s = services.settings.lane_lease_s
     blob = services.runs_container.get_blob_client(services.runs.path(export_id, run_id, lock))
-
-    def busy() -> RetriableError:
-        return WorkBusy(f"{what} of run {run_id} is being done by another worker", retry_after=lease_s)
-
+    busy = WorkBusy(f"{what} of run {run_id} is being done by another worker", retry_after=lease_s)
     async with held(blob, lease_s, busy):
         yield
 

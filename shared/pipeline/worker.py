@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar, Final
 
 from shared.activecampaign.account import account_key
-from shared.errors import CorruptDocument, FatalError, NotFound, RetriableError
+from shared.errors import CorruptDocument, FatalError, NotFound
 from shared.events import DIM_ACCOUNT_HOST, DIM_EVENT, DIM_EXPORT, DIM_RUN, DIM_SHARD, EVENT_SHARD_FINISHED
 from shared.metrics import record_ac_responses, record_shard
 from shared.models import Connection, Run, RunError
@@ -158,12 +158,7 @@ async def process_shard(services: Services, msg: ShardMessage) -> None:
             _blob_path(services, msg, shard_name(run.shards.name(msg.shard)))
         )
         settings = services.settings
-
-        def busy() -> RetriableError:
-            return LaneBusy(
-                f"shard {msg.shard} is being sent by another worker", retry_after=settings.lane_busy_delay_s
-            )
-
+        busy = LaneBusy(f"shard {msg.shard} is being sent by another worker", retry_after=settings.lane_busy_delay_s)
         async with held(shard_blob, settings.lane_lease_s, busy):
             checkpoint = await store.load(msg.shard)  # re-read under the lease
             if not checkpoint.done:

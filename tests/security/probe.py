@@ -249,9 +249,6 @@ def decoded(text: str) -> str:
         return ""
 
 
-SCAN_READS: Final = 8
-
-
 def expand_blob(data: bytes) -> bytes:
     """Arrow IPC files are zstd-compressed: rewrite them uncompressed, so their strings can be searched."""
     if not data.startswith(b"ARROW1"):
@@ -281,6 +278,9 @@ def scan_storage(probes: Iterable[Probe], connection_string: str, label: str) ->
             for text in _queue_texts(queue_client):
                 for probe in targets:
                     probe.observe("queue", f"{label}:{queue.name}", text + "\n" + decoded(text))
+
+
+SCAN_READS: Final = 8
 
 
 def _all_blobs(connection_string: str) -> list[tuple[str, str, bytes]]:
