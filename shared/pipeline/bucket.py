@@ -4,7 +4,7 @@ A bucket holds every row of its emails, from every segment and partition, so its
 second row rules (shared/pipeline/rules.py settle_rows) keep the first row of each email in reading order and
 format its values.  The contacts are diffed against the bucket's slice of the state (shared/pipeline/diff.py)
 and cut into shards (`shards/b<bucket>-<n>.arrow`), which are queued only once every bucket is planned and the
-whole plan is decided (shared/pipeline/planner.py finish_plan): the mass-removal guard needs every bucket's
+whole plan is decided (shared/pipeline/decide.py finish_plan): the mass-removal guard needs every bucket's
 leavers.  Memory holds one bucket: about ROWS_PER_BUCKET rows and their slice of the state.
 
 A bucket is planned once: a lease keeps a duplicated message out, a redelivered one plans it again (the same

@@ -6,9 +6,9 @@
    (shared/pipeline/plan_inputs.py) and queues one split task per partition.
 2. Split tasks (shared/pipeline/split.py) read the partitions into buckets; the last one queues a task per bucket.
 3. Bucket tasks (shared/pipeline/bucket.py) dedupe, diff against the bucket's state and write its shards; the
-   last one decides the plan (`finish_plan`): an empty snapshot removes nobody unless forced; the mass-removal
-   guard (more than maxRemovalPercent of the contacts we hold subscribed would be removed) skips the run with the
-   numbers unless forced; a dry run ends with its counts and samples; otherwise every shard is queued.
+   last one decides the plan (shared/pipeline/decide.py): an empty snapshot removes nobody unless forced; the
+   mass-removal guard (more than maxRemovalPercent of the contacts we hold subscribed would be removed) skips the
+   run with the numbers unless forced; a dry run ends with its counts and samples; otherwise every shard is queued.
 
 Any instance can take any task, a crashed task is redone without redoing the others, and every step that moves
 the run on is recorded on the run record with its ETag, once (redelivered messages find it done).  Memory is
@@ -27,19 +27,19 @@ from shared.activecampaign import AcNotFound, ActiveCampaignClient, fields_named
 from shared.errors import ExportError, FatalError, NotFound, RetriableError, SnapshotError, WorkBusy
 from shared.events import DIM_EXPORT, DIM_RUN
 from shared.memory import release_memory
-from shared.models import Connection, Export, PlanProgress, Run, RunError, RunStatus, ShardProgress
-from shared.names import FINALIZE_QUEUE, PLAN_QUEUE, RUN_QUEUE, SHARD_QUEUE
-from shared.pipeline.bucket import bucket_report, plan_bucket
+from shared.models import Connection, Export, PlanProgress, Run, RunError, RunStatus
+from shared.names import PLAN_QUEUE, RUN_QUEUE
+from shared.pipeline.bucket import plan_bucket
 from shared.pipeline.buckets import bits_for
+from shared.pipeline.decide import finish_plan, queue_shards
 from shared.pipeline.finish import end_run
 from shared.pipeline.lane import LaneBusy
-from shared.pipeline.ledger import plan_key, record_decision
+from shared.pipeline.ledger import plan_key
 from shared.pipeline.lookup import connection_of, export_of
-from shared.pipeline.messages import FinalizeMessage, PlanMessage, RunMessage, ShardMessage
-from shared.pipeline.plan_inputs import INPUTS, FieldRef, PlanInputs, SegmentRef, load_inputs, save_inputs
+from shared.pipeline.messages import PlanMessage, RunMessage
+from shared.pipeline.plan_inputs import INPUTS, FieldRef, PlanInputs, SegmentRef, save_inputs
 from shared.pipeline.rules import FieldSpec
-from shared.pipeline.shards import Op
-from shared.pipeline.split import queue_buckets_when_split, split_partition, split_report
+from shared.pipeline.split import queue_buckets_when_split, split_partition
 from shared.pipeline.state import StateMeta, target_of
 from shared.services import Services
 from shared.snapshot import CsvFormat, SegmentSnapshot, find_snapshot
@@ -252,116 +252,6 @@ async def _plan_task(services: Services, msg: PlanMessage) -> None:
         await fail(services, run, exc)
 
 
-async def finish_plan(services: Services, run: Run, traceparent: str | None) -> None:
-    """Every bucket is planned: decide the run (guard, empty snapshot, dry run) and queue its shards, once."""
-    assert run.plan is not None
-    plan = run.plan
-    if plan.finished:
-        await queue_shards(services, run, traceparent)
-        return
-    counts = run.counts
-    leavers = counts.to_remove
-    notes: list[str] = [run.reason] if run.reason else []
-    skipped: str | None = None
-    drop_leavers = False
-    if leavers and plan.contacts == 0 and not run.options.force:
-        notes.append(f"the snapshot is empty: nobody was removed ({leavers} would have been); use force")
-        drop_leavers, leavers = True, 0
-    if counts.profiles_read == 0 and not leavers:
-        skipped = "no data: the segment snapshot is empty, so nothing was sent"
-    max_percent = await _max_removal_percent(services, run)
-    if leavers and not run.options.force and plan.subscribed:
-        share = 100.0 * leavers / plan.subscribed
-        if share > max_percent:
-            skipped = (
-                f"mass-removal guard: {leavers} of {plan.subscribed} contacts ({share:.1f}%) would be removed, "
-                f"more than maxRemovalPercent={max_percent:g}%; nothing was sent. Run again with force=true to proceed."
-            )
-    parts = [split_report(i) for i in range(plan.partitions)] + [bucket_report(b) for b in range(plan.buckets)]
-    decided = counts.model_copy(update={"to_remove": leavers})
-    if skipped or run.options.dry_run:
-        status = RunStatus.SKIPPED if skipped else RunStatus.SUCCEEDED
-        reason = "; ".join([skipped or "dry run: nothing was sent", *notes])
-        finished = plan.model_copy(update={"finished": True})
-        ended = await end_run(
-            services,
-            run.export_id,
-            run.id,
-            status,
-            reason=reason,
-            counts=decided,
-            report=parts,
-            updates={"plan": finished},
-        )
-        if skipped and ended.status is RunStatus.SKIPPED:
-            await record_decision(services.ledgers, ended)  # decided once per snapshot: the timer does not loop
-        return
-    shards = _shard_progress(plan, drop_leavers)
-    planned = datetime.now(UTC)
-
-    def sending(r: Run) -> Run:
-        if r.plan is None or r.plan.finished:
-            return r
-        started = r.timings.started_at or r.timings.queued_at
-        timings = r.timings.model_copy(
-            update={"planned_at": planned, "planning_s": round((planned - started).total_seconds(), 3)}
-        )
-        return r.model_copy(
-            update={
-                "status": RunStatus.SENDING if shards.total else RunStatus.RECONCILING,
-                "timings": timings,
-                "counts": r.counts.model_copy(update={"to_remove": leavers}),
-                "shards": shards,
-                "reason": "; ".join(notes) or None,
-                "plan": r.plan.model_copy(update={"finished": True}),
-            }
-        )
-
-    run = await services.runs.update(run.export_id, run.id, sending)
-    logger.info("run planned", extra={DIM_EXPORT: run.export, DIM_RUN: run.id, "shards": run.shards.total})
-    await queue_shards(services, run, traceparent)
-
-
-def _shard_progress(plan: PlanProgress, drop_leavers: bool) -> ShardProgress:
-    """Every bucket's shards, in bucket order (a bucket's shards are numbered from its first)."""
-    sizes: list[int] = []
-    ops: list[int] = []
-    buckets: list[int] = []
-    for bucket in range(plan.buckets):
-        for op, size in plan.bucket_shards.get(str(bucket), []):
-            if drop_leavers and op == int(Op.UNSUBSCRIBE):
-                continue  # written, never sent: they are the bucket's last shards, so the names stay right
-            sizes.append(size)
-            ops.append(op)
-            buckets.append(bucket)
-    return ShardProgress(total=len(sizes), sizes=sizes, ops=ops, buckets=buckets)
-
-
-async def _max_removal_percent(services: Services, run: Run) -> float:
-    inputs = await load_inputs(services.runs_container, services.runs.path(run.export_id, run.id, INPUTS))
-    return inputs.max_removal_percent
-
-
-async def queue_shards(services: Services, run: Run, traceparent: str | None) -> None:
-    """Queue every shard that has not finished (or the finaliser, when none is left)."""
-    host = run.target.account if run.target else ""
-    pending = [i for i in range(run.shards.total) if i not in run.shards.completed]
-    parent = current_traceparent() or traceparent  # the run's trace: shards and finaliser under this plan
-    for index in pending:
-        message = ShardMessage(
-            export_id=run.export_id,
-            export=run.export,
-            run_id=run.id,
-            traceparent=parent,
-            shard=index,
-            account_host=host,
-        )
-        await services.enqueue(SHARD_QUEUE, message.to_json())
-    if not pending:
-        done = FinalizeMessage(export_id=run.export_id, export=run.export, run_id=run.id, traceparent=parent)
-        await services.enqueue(FINALIZE_QUEUE, done.to_json())
-
-
 async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[FieldSpec]:
     if not export.mapping.custom_fields:
         return []
@@ -378,4 +268,4 @@ async def _resolve_fields(client: ActiveCampaignClient, export: Export) -> list[
     return specs
 
 
-__all__ = ["SnapshotError", "choose_bits", "finish_plan", "plan_run", "plan_task", "queue_shards"]
+__all__ = ["SnapshotError", "choose_bits", "plan_run", "plan_task"]
