@@ -126,7 +126,7 @@ class Settings:
     allowed_local_ac_hosts: frozenset[str] = frozenset()
     use_local_secrets: bool = False
     ac: AcLimits = field(default_factory=AcLimits)
-    shard_size: int = 5000
+    shard_size: int = 20_000
     rows_per_bucket: int = 250_000  # planning cuts a segment in buckets of about this many rows (a power of two)
     plan_tasks_per_process: int = 1  # splits / bucket plans one process runs at once (each holds a bucket's rows)
     lane_lease_s: int = 30
@@ -173,7 +173,7 @@ class Settings:
             allowed_local_ac_hosts=hosts,
             use_local_secrets=LOCAL_SECRETS_SETTING in relaxations,
             ac=limits,
-            shard_size=_get(env, "SHARD_SIZE", int, 5000, minimum=1, maximum=100_000),
+            shard_size=_get(env, "SHARD_SIZE", int, 20_000, minimum=1, maximum=100_000),
             rows_per_bucket=_get(env, "PLAN_ROWS_PER_BUCKET", int, 250_000, minimum=100, maximum=2_000_000),
             plan_tasks_per_process=_get(env, "PLAN_TASKS_PER_PROCESS", int, 1, minimum=1, maximum=16),
             lane_lease_s=_get(env, "LANE_LEASE_SECONDS", int, 30, minimum=15, maximum=60),

@@ -16,7 +16,14 @@ from shared.activecampaign.errors import (
     classify,
 )
 from shared.activecampaign.models import AcField, AcList, AcUser, ImportInfo, fields_named
-from shared.activecampaign.payload import ContactFields, batch_ranges, bulk_body, contact_payload
+from shared.activecampaign.payload import (
+    ContactColumns,
+    ContactFields,
+    batch_ranges,
+    bulk_body,
+    contact_payload,
+    contact_payloads,
+)
 from shared.activecampaign.stats import ClientStats
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "ActiveCampaignClient",
     "BudgetRegistry",
     "ClientStats",
+    "ContactColumns",
     "ContactFields",
     "Delivery",
     "ImportInfo",
@@ -45,6 +53,7 @@ __all__ = [
     "bulk_body",
     "classify",
     "contact_payload",
+    "contact_payloads",
     "deliver",
     "fields_named",
     "import_contacts",

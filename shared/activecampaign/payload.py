@@ -16,6 +16,8 @@ import orjson
 BODY_PREFIX: Final = b'{"contacts":['
 BODY_SUFFIX: Final = b"]}"
 BODY_OVERHEAD: Final = len(BODY_PREFIX) + len(BODY_SUFFIX)
+_HEAD: Final = b'{"email":'
+_BETWEEN: Final = b'},{"email":'
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,70 @@ class ContactFields:
     tags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ContactColumns:
+    """Many contacts as columns: one entry per contact in each (None where a contact has no value)."""
+
+    emails: Sequence[str]
+    first_names: Sequence[str | None] | None = None
+    last_names: Sequence[str | None] | None = None
+    phones: Sequence[str | None] | None = None
+    fields: Sequence[tuple[int, Sequence[str | None]]] = ()  # (AC field id, the column of its values)
+    tags: tuple[str, ...] = ()  # every contact gets these
+
+
+def contact_payloads(
+    contacts: ContactColumns,
+    *,
+    subscribe_list: int | None = None,
+    unsubscribe_list: int | None = None,
+    exclude_automations: bool = False,
+) -> list[bytes]:
+    """Each contact's JSON, built a column at a time (a shard's worth at once costs a third of building them one by
+    one).  Keys keep one order; a custom-field list is present when any of its values is not None."""
+    bodies: list[dict[str, Any]] = [{"email": email} for email in contacts.emails]
+    standard = (
+        ("first_name", contacts.first_names),
+        ("last_name", contacts.last_names),
+        ("phone", contacts.phones),
+    )
+    for key, column in standard:
+        if column is not None:
+            for body, value in zip(bodies, column, strict=True):
+                if value:
+                    body[key] = value
+    if contacts.fields:
+        for row, body in enumerate(bodies):
+            present = [(fid, column[row]) for fid, column in contacts.fields if column[row] is not None]
+            if present:
+                body["fields"] = [{"id": fid, "value": value} for fid, value in present if value != ""]
+    shared: dict[str, Any] = {}
+    if contacts.tags:
+        shared["tags"] = list(contacts.tags)
+    if subscribe_list is not None:
+        shared["subscribe"] = [{"listid": subscribe_list}]
+    if unsubscribe_list is not None:
+        shared["unsubscribe"] = [{"listid": unsubscribe_list}]
+    shared["exclude_automations"] = exclude_automations
+    for body in bodies:
+        body.update(shared)
+    return _each_dumped(bodies)
+
+
+def _each_dumped(bodies: list[dict[str, Any]]) -> list[bytes]:
+    """orjson.dumps of each body, from one dumps of them all (a call per body costs ~20x more, in allocation).
+
+    Every body starts with its email, and inside JSON a quote in a string is always escaped, so `},{"email":`
+    occurs only between two bodies; the count is checked all the same."""
+    if not bodies:
+        return []
+    core = orjson.dumps(bodies)[1 + len(_HEAD) : -2]  # [{"email": ... } ] without the first head and last brace
+    pieces = core.split(_BETWEEN)
+    if len(pieces) != len(bodies):  # pragma: no cover (cannot happen, see above)
+        return [orjson.dumps(body) for body in bodies]
+    return [_HEAD + piece + b"}" for piece in pieces]
+
+
 def contact_payload(
     contact: ContactFields,
     *,
@@ -37,23 +103,17 @@ def contact_payload(
     unsubscribe_list: int | None = None,
     exclude_automations: bool = False,
 ) -> bytes:
-    body: dict[str, Any] = {"email": contact.email}
-    if contact.first_name:
-        body["first_name"] = contact.first_name
-    if contact.last_name:
-        body["last_name"] = contact.last_name
-    if contact.phone:
-        body["phone"] = contact.phone
-    if contact.fields:
-        body["fields"] = [{"id": fid, "value": value} for fid, value in contact.fields if value != ""]
-    if contact.tags:
-        body["tags"] = list(contact.tags)
-    if subscribe_list is not None:
-        body["subscribe"] = [{"listid": subscribe_list}]
-    if unsubscribe_list is not None:
-        body["unsubscribe"] = [{"listid": unsubscribe_list}]
-    body["exclude_automations"] = exclude_automations
-    return orjson.dumps(body)
+    """One contact's JSON (the same bytes as its row in contact_payloads)."""
+    columns = ContactColumns(
+        [contact.email],
+        [contact.first_name],
+        [contact.last_name],
+        [contact.phone],
+        [(fid, [value]) for fid, value in contact.fields],
+        contact.tags,
+    )
+    lists = {"subscribe_list": subscribe_list, "unsubscribe_list": unsubscribe_list}
+    return contact_payloads(columns, **lists, exclude_automations=exclude_automations)[0]
 
 
 def bulk_body(payloads: Sequence[bytes]) -> bytes:
@@ -84,4 +144,12 @@ def fits_alone(size: int, max_bytes: int) -> bool:
     return BODY_OVERHEAD + size <= max_bytes
 
 
-__all__ = ["ContactFields", "batch_ranges", "bulk_body", "contact_payload", "fits_alone"]
+__all__ = [
+    "ContactColumns",
+    "ContactFields",
+    "batch_ranges",
+    "bulk_body",
+    "contact_payload",
+    "contact_payloads",
+    "fits_alone",
+]

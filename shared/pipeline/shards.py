@@ -14,13 +14,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Final
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 from azure.storage.blob.aio import ContainerClient
 
-from shared.activecampaign import ContactFields, contact_payload
+from shared.activecampaign import ContactColumns, contact_payloads
 from shared.errors import CorruptDocument
 
 _OUTCOME_TYPES: dict[str, pa.DataType] = {"outcome": pa.int8(), "reason": pa.string()}
@@ -88,24 +88,19 @@ def shard_payloads(table: pa.Table) -> list[bytes]:
     list_id, exclude = spec.list_id, spec.exclude_automations
     emails: list[str] = [e or "" for e in table["email"].to_pylist()]
     if op is Op.UNSUBSCRIBE:
-        return [
-            contact_payload(ContactFields(email), unsubscribe_list=list_id, exclude_automations=exclude)
-            for email in emails
-        ]
-    n = table.num_rows
+        return contact_payloads(ContactColumns(emails), unsubscribe_list=list_id, exclude_automations=exclude)
     names = table.column_names
-    standard = [table[c].to_pylist() if c in names else [None] * n for c in STANDARD_COLUMNS]
-    fields: list[tuple[int, list[Any]]] = [
-        (int(c.removeprefix(FIELD_PREFIX)), table[c].to_pylist()) for c in names if c.startswith(FIELD_PREFIX)
-    ]
+    first, last, phone = (table[c].to_pylist() if c in names else None for c in STANDARD_COLUMNS)
+    columns = ContactColumns(
+        emails,
+        first,
+        last,
+        phone,
+        [(int(c.removeprefix(FIELD_PREFIX)), table[c].to_pylist()) for c in names if c.startswith(FIELD_PREFIX)],
+        spec.tags,
+    )
     subscribe = list_id if op is Op.UPSERT else None
-    tag_tuple = spec.tags
-    out: list[bytes] = []
-    for i, email in enumerate(emails):
-        values = tuple((fid, column[i]) for fid, column in fields if column[i] is not None)
-        contact = ContactFields(email, standard[0][i], standard[1][i], standard[2][i], values, tag_tuple)
-        out.append(contact_payload(contact, subscribe_list=subscribe, exclude_automations=exclude))
-    return out
+    return contact_payloads(columns, subscribe_list=subscribe, exclude_automations=exclude)
 
 
 def shard_name(stem: str) -> str:

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.activecampaign import ActiveCampaignClient, ContactFields, batch_ranges, bulk_body, contact_payload
+from shared.activecampaign import (
+    ActiveCampaignClient,
+    ContactColumns,
+    ContactFields,
+    batch_ranges,
+    bulk_body,
+    contact_payload,
+    contact_payloads,
+)
 from shared.activecampaign.bulk import MAX_EXTRA_REQUESTS, import_contacts
 from shared.activecampaign.errors import AcBatchInvalid, FailureReason
 
@@ -177,3 +185,28 @@ async def test_isolating_spends_at_most_the_cap_then_rejects_the_rest_saying_so(
     assert sorted(judge.accepted + list(rejected)) == sorted(emails)  # every contact accounted for once
     capped = [reason for email, reason in rejected.items() if email not in bad or "more than" in reason]
     assert capped and all(f"more than {MAX_EXTRA_REQUESTS} extra requests" in r for r in capped)
+
+
+_VALUES = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['},{"email":"x', '"', "\\", '{"email":', "é😀"]))
+
+
+@given(st.lists(st.tuples(st.text(max_size=10), _VALUES, _VALUES, _VALUES, _VALUES), min_size=1, max_size=20))
+def test_many_contacts_serialise_to_the_bytes_each_gives_alone(rows: list[tuple[str, ...]]) -> None:
+    """Contacts serialised together (one dumps, split between them) give each contact's own bytes, whatever
+    quotes, braces or separators their values hold."""
+    columns = ContactColumns(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        [(4, [r[4] for r in rows])],
+    )
+    alone = [
+        contact_payload(
+            ContactFields(r[0], r[1], r[2], r[3], ((4, r[4]),) if r[4] is not None else ()), subscribe_list=2
+        )
+        for r in rows
+    ]
+    together = contact_payloads(columns, subscribe_list=2)
+    assert together == alone
+    assert [json.loads(p)["email"] for p in together] == [r[0] for r in rows]

@@ -364,3 +364,12 @@ def test_no_valid_rows_have_the_columns_of_valid_rows() -> None:
         (ORDER, pa.int64()),
     ]
     assert empty_valid(AttributeMapping(email="email")).column_names == ["email", ORDER]
+
+
+def test_a_content_hash_is_blake2b_of_the_joined_values_so_stored_state_stays_valid() -> None:
+    """State holds these digests from earlier runs: computed any other way, every contact would look changed and
+    be sent again."""
+    contacts = pa.table({"email": ["a@x.com", "b@x.com"], "first_name": ["Zoë", None]})
+    joined = ["fp\x1fa@x.com\x1fZoë", "fp\x1fb@x.com\x1f" + rules.NULL_MARK]
+    expected = [hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest() for text in joined]
+    assert content_hashes(contacts, "fp").to_pylist() == expected

@@ -33,3 +33,31 @@ def test_a_shard_without_valid_metadata_is_refused(metadata: dict[str, str] | No
     table = ROWS.replace_schema_metadata(metadata)
     with pytest.raises(CorruptDocument):
         shard_payloads(table)
+
+
+def test_a_shards_payloads_are_exact_bytes_row_by_row() -> None:
+    """Built a column at a time, each row's JSON is exactly what that contact alone gives: values present only when
+    non-empty, a field list when any field is not null (its empty strings left out), keys in one order."""
+    rows = pa.table(
+        {
+            "email": ["a@x.com", "b@x.com", "c@x.com", "d@x.com"],
+            "first_name": ["Ann", None, "", "Dee"],
+            "last_name": [None, "Bo", None, "Du"],
+            "phone": ["1", None, "  ", None],
+            "field_7": ["x", None, "", None],
+            "field_9": [None, None, "", "||a||b||"],
+            "hash": [b"1", b"2", b"3", b"4"],
+        }
+    )
+    table = shard_table(rows, Op.UPSERT, PayloadSpec(5, ("vip", "new"), False))
+    tail = b'"tags":["vip","new"],"subscribe":[{"listid":5}],"exclude_automations":false}'
+    assert shard_payloads(table) == [
+        b'{"email":"a@x.com","first_name":"Ann","phone":"1","fields":[{"id":7,"value":"x"}],' + tail,
+        b'{"email":"b@x.com","last_name":"Bo",' + tail,
+        b'{"email":"c@x.com","phone":"  ","fields":[],' + tail,
+        b'{"email":"d@x.com","first_name":"Dee","last_name":"Du","fields":[{"id":9,"value":"||a||b||"}],' + tail,
+    ]
+    resubscribe = shard_payloads(shard_table(rows, Op.RESUBSCRIBE, PayloadSpec(5, (), True)))
+    assert resubscribe[1] == b'{"email":"b@x.com","last_name":"Bo","exclude_automations":true}'
+    leavers = shard_payloads(shard_table(rows, Op.UNSUBSCRIBE, PayloadSpec(5, ("vip",), False)))
+    assert leavers[0] == b'{"email":"a@x.com","unsubscribe":[{"listid":5}],"exclude_automations":false}'
