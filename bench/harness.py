@@ -85,7 +85,8 @@ class BenchStack:
         return LocalApi(self.http, f"http://127.0.0.1:{self.api_port}/api")
 
     async def start(self) -> BenchStack:
-        self.azurite = azurite().start()
+        # on disk: 10M profiles of blobs held in Azurite's heap slowed it down and then stopped it answering
+        self.azurite = azurite(location=self.tmp / "azurite", log_path=self.tmp / "azurite.log").start()
         self.emulator = EmulatorProcess(self.emulator_args).start()
         hostname = self.emulator.url.removeprefix("http://")
         values = {
