@@ -6,9 +6,11 @@ resumes after its last checkpoint and never re-sends confirmed work.
 
 from __future__ import annotations
 
+from typing import Any
+
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_serializer, field_validator
 
 from shared.errors import CorruptDocument
 from shared.storage import upload_if
@@ -20,13 +22,46 @@ class BatchRecord(BaseModel):
     start: int
     end: int
     batch_ids: list[str] = Field(default_factory=list)  # AC batches that carried (some of) these rows
-    carried: list[list[int]] = Field(default_factory=list)  # the shard rows each batch carried
+    carried: list[list[int]] = Field(default_factory=list)  # the shard rows each batch carried (stored as spans)
     rejected: dict[int, str] = Field(default_factory=dict)  # shard row -> AC's reason (validation 400s)
     failed: list[int] = Field(default_factory=list)  # shard rows in import/info `failure`
     failed_reasons: dict[int, str] = Field(default_factory=dict)  # AC's reason text for a failed row, when given
     unconfirmed: dict[int, str] = Field(default_factory=dict)  # rows of an import that import/info never knew
     reconciled: bool = False
     resubmissions: int = 0
+
+    @field_serializer("carried")
+    def _spans(self, carried: list[list[int]]) -> list[list[list[int]]]:
+        """Each batch's rows as [start, end) spans: a 250-row batch is one pair, not 250 numbers (a checkpoint is
+        rewritten after every batch, so its size is paid again each time)."""
+        return [to_spans(rows) for rows in carried]
+
+    @field_validator("carried", mode="before")
+    @classmethod
+    def _rows(cls, value: Any) -> Any:
+        """Spans, or (written before spans) the rows themselves."""
+        if not isinstance(value, list):
+            return value
+        return [from_spans(group) if _is_spans(group) else group for group in value]
+
+
+def to_spans(rows: list[int]) -> list[list[int]]:
+    """Rows (ascending, as a batch carries them) as [start, end) spans."""
+    spans: list[list[int]] = []
+    for row in rows:
+        if spans and spans[-1][1] == row:
+            spans[-1][1] = row + 1
+        else:
+            spans.append([row, row + 1])
+    return spans
+
+
+def from_spans(spans: list[list[int]]) -> list[int]:
+    return [row for start, end in spans for row in range(start, end)]
+
+
+def _is_spans(group: Any) -> bool:
+    return isinstance(group, list) and any(isinstance(item, list) for item in group)
 
 
 class ShardCounts(BaseModel):
