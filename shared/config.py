@@ -131,6 +131,7 @@ class Settings:
     plan_tasks_per_process: int = 1  # splits / bucket plans one process runs at once (each holds a bucket's rows)
     lane_lease_s: int = 30
     lane_busy_delay_s: int = 10
+    progress_every_s: float = 5.0  # how often a worker process writes its sending shards' progress to the run
     applicationinsights_connection_string: str | None = None
     local_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     local_secrets_file: str | None = None
@@ -178,6 +179,7 @@ class Settings:
             plan_tasks_per_process=_get(env, "PLAN_TASKS_PER_PROCESS", int, 1, minimum=1, maximum=16),
             lane_lease_s=_get(env, "LANE_LEASE_SECONDS", int, 30, minimum=15, maximum=60),
             lane_busy_delay_s=_get(env, "LANE_BUSY_DELAY_SECONDS", int, 10, minimum=0, maximum=600),
+            progress_every_s=_get(env, "RUN_PROGRESS_SECONDS", float, 5.0, minimum=0.1, maximum=300.0),
             applicationinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
             local_secrets={k: v for k, v in env.items() if k.startswith(LOCAL_SECRET_PREFIX)},
             local_secrets_file=env.get("LOCAL_SECRETS_FILE", "").strip() or None,

@@ -173,6 +173,10 @@ class Run(Document):
     retries: int = 0
     lane_wait_s: float = 0.0
     samples: list[RunSample] = Field(default_factory=list, description="Totals over time, one per completed shard")
+    in_flight: dict[int, int] = Field(
+        default_factory=dict,
+        description="shard -> contacts ActiveCampaign accepted so far in a shard still sending (not in counts yet)",
+    )
 
 
 class PlanningView(ApiModel):
@@ -217,12 +221,18 @@ class RunView(ApiModel):
         "(the AC limit settings), not counting waits for AC",
     )
 
+    accepted_in_flight: int = Field(
+        default=0,
+        description="While the run sends: contacts ActiveCampaign has accepted in shards still sending, not in "
+        "counts until their shard ends (written every RUN_PROGRESS_SECONDS by each worker process)",
+    )
     planning: PlanningView | None = None
 
     @classmethod
     def of(cls, run: Run) -> RunView:
-        view = run.model_dump(exclude={"schema_version", "snapshots", "target", "plan_key", "plan"})
+        view = run.model_dump(exclude={"schema_version", "snapshots", "target", "plan_key", "plan", "in_flight"})
         view["planning"] = PlanningView.of(run.plan) if run.plan else None
+        view["accepted_in_flight"] = 0 if run.status.final else sum(run.in_flight.values())
         return cls.model_validate(view)
 
 

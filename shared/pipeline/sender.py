@@ -61,6 +61,7 @@ class ShardSender:
         limits: AcLimits,
         should_stop: StopCheck,
         lane_lost: Callable[[], bool],
+        on_accepted: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
         self._emails: list[str] = [e or "" for e in table["email"].to_pylist()]
@@ -72,6 +73,10 @@ class ShardSender:
         self._limits = limits
         self._should_stop = should_stop
         self._lane_lost = lane_lost
+        self._on_accepted = on_accepted
+        # contacts AC accepted so far, for progress only (the checkpoint is what counts); a resumed shard starts
+        # from what its checkpoint holds
+        self._accepted = sum(len(rows) for record in checkpoint.batches.values() for rows in record.carried)
         self._save_lock = asyncio.Lock()
         self._list = ListWatch.of(client.host, list_id)
         self.stopped: str | None = None
@@ -128,6 +133,9 @@ class ShardSender:
             self.checkpoint.batches[index] = record
             await self._save()
         if result.accepted:
+            self._accepted += sum(len(group) for _, group in result.accepted)
+            if self._on_accepted is not None:
+                await self._on_accepted(self._accepted)
             tasks.create_task(self._list.accepted_batches(self._client, len(result.accepted)))
         tasks.create_task(self._reconcile(record))
 

@@ -21,6 +21,7 @@ from shared.metrics import record_ac_responses, record_shard
 from shared.models import Connection, Run, RunError
 from shared.names import FINALIZE_QUEUE, SHARD_QUEUE
 from shared.pipeline.checkpoint import Checkpoint, CheckpointStore, ShardCounts
+from shared.pipeline.in_flight import InFlight
 from shared.pipeline.lane import LaneBusy
 from shared.pipeline.lookup import connection_of, export_of
 from shared.pipeline.messages import FinalizeMessage, ShardMessage
@@ -205,8 +206,13 @@ async def _send(
             lane = await services.lanes.enter(connection.hostname)  # LaneBusy goes back to the queue
             lane_wait = (datetime.now(UTC) - msg.first_enqueued_at).total_seconds()
             client = await services.ac_for(connection)
+            progress = InFlight.of(services, msg.export_id, msg.run_id)
+
+            async def accepted(contacts: int) -> None:
+                await progress.accepted(msg.shard, contacts)
+
             sender = ShardSender(
-                client, table, op, list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost
+                client, table, op, list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost, accepted
             )
             try:
                 await sender.run()
@@ -263,6 +269,7 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
         if msg.shard in run.shards.completed:
             return run
         totals = run.counts.model_copy(update={k: getattr(run.counts, k) + v for k, v in counts.run_counts().items()})
+        in_flight = {shard: n for shard, n in run.in_flight.items() if shard != msg.shard}
         completed = [*run.shards.completed, msg.shard]
         failed = [*run.shards.failed, msg.shard] if checkpoint.failed else run.shards.failed
         shards = run.shards.model_copy(update={"completed": completed, "done": len(completed), "failed": failed})
@@ -274,10 +281,12 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
                 "rate_limited": run.rate_limited + counts.rate_limited,
                 "lane_wait_s": max(run.lane_wait_s, counts.lane_wait_s),
                 "samples": add_sample(run.samples, totals, datetime.now(UTC)),  # the console's chart
+                "in_flight": in_flight,  # its counts are in now: shown once
             }
         )
 
     run = await services.runs.update(msg.export_id, msg.run_id, apply)
+    InFlight.of(services, msg.export_id, msg.run_id).done(msg.shard)
     if run.shards.done >= run.shards.total and not run.status.final:
         message = FinalizeMessage(
             export_id=msg.export_id, export=msg.export, run_id=msg.run_id, traceparent=msg.traceparent

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import math
 
 import pyarrow.compute as pc
@@ -247,3 +248,43 @@ async def test_run_status_shows_counts_and_timings_in_flight_and_after(stack: St
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "stack_options",
+    [
+        {
+            "config": emulator_config(latency_ms=40.0),
+            "SHARD_SIZE": "100000",
+            "AC_SEND_CONCURRENCY": "1",
+            "RUN_PROGRESS_SECONDS": "0.3",
+        }
+    ],
+)
+async def test_a_long_shard_shows_what_ac_accepted_before_it_ends_and_counts_it_once(stack: Stack) -> None:
+    """One shard of 4,000 contacts at 40 ms a request: the run shows accepted contacts while the shard sends
+    (its counts only move when it ends), then counts them once and shows nothing in flight."""
+    await stack.connect()
+    await stack.create_export("long")
+    _, answer = await stack.write_sample(SampleOptions(profiles=4000, seed=6, partitions=1))
+    run_id = await stack.start_run("long")
+    seen: list[tuple[int, int]] = []
+
+    async def accepted_while_sending() -> bool:
+        _, run = await stack.call("GET", f"/exports/long/runs/{run_id}")
+        accepted = run["acceptedInFlight"]
+        if run["shards"]["done"] == 0 and accepted and (not seen or accepted != seen[-1][0]):
+            seen.append((accepted, run["counts"]["confirmed"]))
+        return len(seen) >= 2
+
+    await eventually(accepted_while_sending, timeout=60, interval=0.1)
+    assert seen[0][1] == 0 and 0 < seen[0][0] < seen[-1][0] < answer.expected_unique  # it grows, before any count
+    run = await stack.wait_run("long", run_id, 120)
+    assert run["status"] == "Succeeded", run
+    async with stack.container("runs") as runs:  # the shard's entry left the record when its counts went in
+        stored = json.loads(
+            await (await runs.download_blob(await stack.run_path("long", run_id, "run.json"))).readall()
+        )
+    assert stored["inFlight"] == {} and run["acceptedInFlight"] == 0
+    assert run["counts"]["confirmed"] == run["counts"]["sent"] == answer.expected_unique == len(stack.members())
+    assert outcome_sum(run["counts"]) == run["counts"]["profilesRead"]

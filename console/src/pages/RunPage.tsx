@@ -115,6 +115,9 @@ function RunBody({ run }: { run: RunView }) {
   const confirmed = c.confirmed ?? 0;
   const shards = run.shards;
   const live = isLive(run);
+  // accepted by AC in shards still sending: shown beside the counts, which move when a shard ends
+  const inFlight = live ? (run.acceptedInFlight ?? 0) : 0;
+  const progress = `${count(confirmed)} of ${count(toSend)} confirmed${inFlight ? `, ${count(inFlight)} more accepted and being sent` : ""}`;
   return (
     <>
       {run.error ? (
@@ -135,12 +138,12 @@ function RunBody({ run }: { run: RunView }) {
       ) : null}
       <Field
         label="Confirmed by ActiveCampaign of those to send"
-        hint={`${count(confirmed)} of ${count(toSend)} confirmed`}
+        hint={progress}
       >
         <ProgressBar
           value={toSend > 0 ? Math.min(confirmed / toSend, 1) : run.status === "Succeeded" ? 1 : 0}
           thickness="large"
-          aria-valuetext={`${count(confirmed)} of ${count(toSend)} confirmed`}
+          aria-valuetext={progress}
         />
       </Field>
       <div className={styles.tiles}>
