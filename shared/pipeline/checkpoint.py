@@ -6,6 +6,7 @@ resumes after its last checkpoint and never re-sends confirmed work.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -103,6 +104,8 @@ class CheckpointStore:
     def __init__(self, container: ContainerClient, blob_name: str) -> None:
         self._blob = container.get_blob_client(blob_name)
         self.etag: str | None = None
+        self._lock = asyncio.Lock()
+        self._changes = self._stored = 0  # saves asked for, and how many of them a finished write holds
 
     async def load(self, shard: int) -> Checkpoint:
         try:
@@ -118,9 +121,18 @@ class CheckpointStore:
             raise CorruptDocument(f"shard {shard}: its checkpoint cannot be read") from None
 
     async def save(self, checkpoint: Checkpoint) -> None:
-        """Write; refused (412) if another worker wrote this shard's checkpoint since we read it."""
-        body = checkpoint.model_dump_json().encode()
-        self.etag = await upload_if(self._blob, body, self.etag, what=f"the checkpoint of shard {checkpoint.shard}")
+        """Return once the checkpoint as it is now is stored; refused (412) if another worker wrote this shard's
+        checkpoint since we read it.  Writes go one at a time, and saves asked for while one is under way share
+        the next write (it serialises the checkpoint when it starts, so it holds every change made before)."""
+        self._changes += 1
+        mine = self._changes
+        async with self._lock:
+            if self._stored >= mine:
+                return  # a write that started after this save was asked for has stored it
+            holds = self._changes
+            body = checkpoint.model_dump_json().encode()
+            self.etag = await upload_if(self._blob, body, self.etag, what=f"the checkpoint of shard {checkpoint.shard}")
+            self._stored = holds
 
 
 __all__ = ["BatchRecord", "Checkpoint", "CheckpointStore", "ShardCounts"]
