@@ -48,6 +48,8 @@ class BatchRecord(BaseModel):
 
 def to_spans(rows: list[int]) -> list[list[int]]:
     """Rows (ascending, as a batch carries them) as [start, end) spans."""
+    if rows and rows == list(range(rows[0], rows[0] + len(rows))):  # the usual batch, compared in C
+        return [[rows[0], rows[0] + len(rows)]]
     spans: list[list[int]] = []
     for row in rows:
         if spans and spans[-1][1] == row:
