@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,6 +176,7 @@ class BenchStack:
             self.emulator.stop()
         if self.azurite is not None:
             self.azurite.stop()
+            shutil.rmtree(self.tmp / "azurite", ignore_errors=True)  # gigabytes at 10M; the logs stay
 
 
 class Monitor:
