@@ -2,9 +2,11 @@
 
 The partition is streamed (CSV in blocks, Parquet by row group); each chunk goes through the first row rules
 (shared/pipeline/rules.py check_rows: invalid and unreadable rows are reported and dropped) and its valid rows
-are cut by bucket.  Rows wait in memory until PENDING_ROWS of them do, then every bucket's rows are written
-as one file: `plan/splits/p<partition>/b<bucket>-<n>.arrow`.  Memory is bounded by the chunk and
-PENDING_ROWS, whatever the partition's size.
+are cut by bucket.  Rows wait in memory until PENDING_ROWS of them do, then every bucket's rows are added to
+that bucket's file, `plan/splits/p<partition>/b<bucket>-0000.arrow` (one IPC file per bucket, written a piece
+at a time as blob blocks and committed when the partition is read: shared/pipeline/table_blob.py).  Memory is
+bounded by the chunk and PENDING_ROWS, whatever the partition's size; the number of files is partitions times
+buckets, not also the number of flushes.
 
 A split runs once per partition: a lease keeps a duplicated message out, a redelivered one starts over (its
 earlier files are deleted first), and one already recorded does nothing.  The task that records the last
@@ -17,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +34,7 @@ from shared.pipeline.messages import PlanMessage
 from shared.pipeline.plan_inputs import INPUTS, PlanInputs, load_inputs
 from shared.pipeline.rules import REPORT_SCHEMA, check_rows
 from shared.pipeline.shards import write_table
+from shared.pipeline.table_blob import TableBlob
 from shared.pipeline.work_lock import run_work
 from shared.services import Services
 from shared.snapshot import stream_partition
@@ -57,12 +60,12 @@ class BucketWriter:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        write: Callable[[str, pa.Table], Any],
+        open_file: Callable[[str], TableBlob],
         inputs: PlanInputs,
         index: int,
     ) -> None:
         self._loop = loop
-        self._write = write
+        self._open = open_file
         self._inputs = inputs
         self._index = index
         self._origin = inputs.partitions()[index][2]
@@ -72,7 +75,7 @@ class BucketWriter:
     def reset(self) -> None:
         self._pending: list[list[pa.Table]] = [[] for _ in range(self._buckets)]
         self._pending_rows = 0
-        self._files = [0] * self._buckets
+        self._files: list[TableBlob | None] = [None] * self._buckets
         self.reports: list[pa.Table] = []
         self.rows_read = 0
         self.invalid = 0
@@ -104,12 +107,19 @@ class BucketWriter:
     def flush(self) -> None:
         for bucket, tables in enumerate(self._pending):
             if tables:
-                name = f"{split_prefix(self._index)}b{bucket:04d}-{self._files[bucket]:04d}.arrow"
-                self._files[bucket] += 1
+                file = self._files[bucket]
+                if file is None:
+                    file = self._files[bucket] = self._open(f"{split_prefix(self._index)}b{bucket:04d}-0000.arrow")
                 table = pa.concat_tables(tables)
-                asyncio.run_coroutine_threadsafe(self._write(name, table), self._loop).result()
+                asyncio.run_coroutine_threadsafe(file.write(table), self._loop).result()
         self._pending = [[] for _ in range(self._buckets)]
         self._pending_rows = 0
+
+    async def close(self) -> None:
+        """Commit every bucket's file (in the event loop, after the last flush)."""
+        for file in self._files:
+            if file is not None:
+                await file.close()
 
 
 async def split_partition(services: Services, msg: PlanMessage, run: Run) -> None:
@@ -134,10 +144,10 @@ async def _split(services: Services, run: Run, index: int) -> None:
     prefix = path(run.export_id, run.id, split_prefix(index))
     await _delete_prefix(container, prefix)  # an earlier attempt's files
 
-    async def write(name: str, table: pa.Table) -> None:
-        await write_table(container, path(run.export_id, run.id, name), table)
+    def open_file(name: str) -> TableBlob:
+        return TableBlob(container.get_blob_client(path(run.export_id, run.id, name)))
 
-    writer = BucketWriter(asyncio.get_running_loop(), write, inputs, index)
+    writer = BucketWriter(asyncio.get_running_loop(), open_file, inputs, index)
 
     async def restart() -> None:
         writer.reset()
@@ -147,6 +157,7 @@ async def _split(services: Services, run: Run, index: int) -> None:
         services.snapshot_container, snapshot, partition, inputs.mapping.attributes(), writer.take, restart
     )
     await asyncio.to_thread(writer.flush)
+    await writer.close()
     reports = writer.reports
     report = pa.concat_tables(reports) if reports else REPORT_SCHEMA.empty_table()
     await write_table(container, path(run.export_id, run.id, split_report(index)), report)
