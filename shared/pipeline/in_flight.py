@@ -7,17 +7,22 @@ one run-record write per process and run, whichever of its shards notices the ti
 
 The figure is shown, never added into the counts: complete_shard removes the shard's entry in the same write
 that adds its counts, and a write from here leaves out shards already completed, so nothing is counted twice.
-A process that dies leaves its entries until their shards resume elsewhere and overwrite them.  A write that
-fails is skipped: progress is shown late, the run is not disturbed.
+A process that dies leaves its entries until their shards resume elsewhere and overwrite them; a shard that
+stops here for any reason stops being reported from here.  A write that fails is skipped: progress is shown
+late, the shard is not disturbed.  The figure is approximate: a resumed shard counts its batches from its
+checkpoint, resubmitted batches included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import ClassVar
 
-from shared.errors import PreconditionFailed, RetriableError
+from azure.core.exceptions import AzureError
+
+from shared.errors import ExportError
 from shared.models import Run
 from shared.services import Services
 
@@ -27,7 +32,9 @@ logger = logging.getLogger(__name__)
 class InFlight:
     """The sending shards of one run in this process (one instance per event loop and run)."""
 
-    _all: ClassVar[dict[tuple[int, str, str], InFlight]] = {}
+    _all: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], InFlight]]] = (
+        weakref.WeakKeyDictionary()
+    )
 
     def __init__(self, services: Services, export_id: str, run_id: str) -> None:
         self._services = services
@@ -36,13 +43,16 @@ class InFlight:
         self._accepted: dict[int, int] = {}
         self._written_at = asyncio.get_running_loop().time()
         self._writing = False
+        self._shards = 0  # shards of the run sending in this process
 
     @classmethod
-    def of(cls, services: Services, export_id: str, run_id: str) -> InFlight:
-        key = (id(asyncio.get_running_loop()), export_id, run_id)
-        found = cls._all.get(key)
+    def enter(cls, services: Services, export_id: str, run_id: str) -> InFlight:
+        """The run's reporter in this process, for one more sending shard (call done() when it stops)."""
+        runs = cls._all.setdefault(asyncio.get_running_loop(), {})
+        found = runs.get((export_id, run_id))
         if found is None:
-            found = cls._all[key] = cls(services, export_id, run_id)
+            found = runs[(export_id, run_id)] = cls(services, export_id, run_id)
+        found._shards += 1
         return found
 
     async def accepted(self, shard: int, contacts: int) -> None:
@@ -59,11 +69,13 @@ class InFlight:
             self._writing = False
 
     def done(self, shard: int) -> None:
-        """The shard has ended (its counts are on the run): it is no longer reported from here."""
+        """The shard stopped sending here (it ended, or it goes back to the queue): no longer reported from here."""
         self._accepted.pop(shard, None)
-        if not self._accepted:
-            for key in [k for k, v in self._all.items() if v is self]:
-                del self._all[key]
+        self._shards -= 1
+        if self._shards <= 0:
+            runs = self._all.get(asyncio.get_running_loop(), {})
+            if runs.get((self._export_id, self._run_id)) is self:
+                del runs[(self._export_id, self._run_id)]
 
     async def _write(self) -> None:
         mine = dict(self._accepted)
@@ -79,8 +91,8 @@ class InFlight:
 
         try:
             await self._services.runs.update(self._export_id, self._run_id, apply)
-        except (RetriableError, PreconditionFailed) as exc:
-            logger.warning("in-flight progress not written", extra={"run": self._run_id, "error": exc.code})
+        except (ExportError, AzureError) as exc:  # progress only: never the shard's failure
+            logger.warning("in-flight progress not written", extra={"run": self._run_id, "error": type(exc).__name__})
 
 
 __all__ = ["InFlight"]

@@ -54,7 +54,9 @@ class RunStore:
             raise NotFound(f"run {run_id!r} does not exist") from None
 
     async def update(self, export_id: str, run_id: str, change: Callable[[Run], Awaitable[Run] | Run]) -> Run:
-        return (await self._runs.update(self._key(export_id, run_id), change, attempts=50)).doc
+        """Every change to a run makes a new record (model_copy); one that returns the record unchanged (a shard
+        already counted, an error already recorded) writes nothing."""
+        return (await self._runs.update(self._key(export_id, run_id), change, attempts=50, skip_unchanged=True)).doc
 
     async def list(self, export_id: str, *, limit: int = 20) -> list[Run]:
         """The newest `limit` runs of an export, newest first."""

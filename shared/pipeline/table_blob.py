@@ -4,13 +4,15 @@ Each write stages, as one block, the bytes the file gained; close() stages the f
 The blob is the same IPC file (zstd) that shards.write_table writes whole, read back with shards.read_table,
 while memory holds one piece, never the file.  A split writes one of these per bucket for its whole partition,
 instead of a small file per bucket at every flush.  Nothing is visible until close() commits; a writer that
-is abandoned leaves only uncommitted blocks, which a new writer of the same blob replaces.
+is abandoned leaves only uncommitted blocks: each writer names its blocks with its own random prefix (every id
+the same length, as Azure requires), so a later writer of the same blob never commits an earlier one's.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import secrets
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -34,10 +36,14 @@ class _Drain(io.RawIOBase):
         self._parts.append(bytes(data))
         return len(data)
 
-    def take(self) -> bytes:
+    def pending(self) -> bytes:
+        """What was written since the last clear()."""
         data = b"".join(self._parts)
-        self._parts.clear()
+        self._parts[:] = [data] if data else []
         return data
+
+    def clear(self) -> None:
+        self._parts.clear()
 
 
 class TableBlob:
@@ -46,6 +52,7 @@ class TableBlob:
         self._sink = _Drain()
         self._writer: ipc.RecordBatchFileWriter | None = None
         self._blocks: list[BlobBlock] = []
+        self._prefix = secrets.token_hex(4)  # this writer's blocks, not an earlier attempt's
 
     async def write(self, table: pa.Table) -> None:
         if self._writer is None:  # the schema comes with the first piece
@@ -62,11 +69,12 @@ class TableBlob:
         await self._blob.commit_block_list(self._blocks)
 
     async def _stage(self) -> None:
-        data = self._sink.take()
+        data = self._sink.pending()
         if data:
-            block_id = base64.b64encode(f"{len(self._blocks):08d}".encode()).decode()
+            block_id = base64.b64encode(f"{self._prefix}-{len(self._blocks):08d}".encode()).decode()
             await self._blob.stage_block(block_id, data)
             self._blocks.append(BlobBlock(block_id=block_id))
+            self._sink.clear()  # only once staged: a failed stage keeps the bytes for another try
 
 
 __all__ = ["TableBlob"]

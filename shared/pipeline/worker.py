@@ -206,7 +206,7 @@ async def _send(
             lane = await services.lanes.enter(connection.hostname)  # LaneBusy goes back to the queue
             lane_wait = (datetime.now(UTC) - msg.first_enqueued_at).total_seconds()
             client = await services.ac_for(connection)
-            progress = InFlight.of(services, msg.export_id, msg.run_id)
+            progress = InFlight.enter(services, msg.export_id, msg.run_id)
 
             async def accepted(contacts: int) -> None:
                 await progress.accepted(msg.shard, contacts)
@@ -221,6 +221,7 @@ async def _send(
                 await fail_run(services, msg, exc)
                 stopped, fatal = f"the run failed: {exc.message}", True
             finally:
+                progress.done(msg.shard)
                 await lane.leave()
                 retries, rate_limited = client.stats.retries, client.stats.rate_limited
                 record_ac_responses(msg.export, msg.account_host, client.stats.by_status)
@@ -286,7 +287,6 @@ async def complete_shard(services: Services, msg: ShardMessage, checkpoint: Chec
         )
 
     run = await services.runs.update(msg.export_id, msg.run_id, apply)
-    InFlight.of(services, msg.export_id, msg.run_id).done(msg.shard)
     if run.shards.done >= run.shards.total and not run.status.final:
         message = FinalizeMessage(
             export_id=msg.export_id, export=msg.export, run_id=msg.run_id, traceparent=msg.traceparent

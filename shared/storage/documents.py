@@ -151,12 +151,23 @@ class DocumentStore(Generic[M]):
         except ResourceModifiedError:
             raise PreconditionFailed(f"{self.kind} {name!r} was changed by someone else") from None
 
-    async def update(self, name: str, change: Callable[[M], Awaitable[M] | M], *, attempts: int = 20) -> Versioned[M]:
-        """Read-modify-write with ETags, retried when another writer got there first."""
+    async def update(
+        self,
+        name: str,
+        change: Callable[[M], Awaitable[M] | M],
+        *,
+        attempts: int = 20,
+        skip_unchanged: bool = False,
+    ) -> Versioned[M]:
+        """Read-modify-write with ETags, retried when another writer got there first.  With skip_unchanged, a
+        change that returns the document it was given (the same object) writes nothing: for callers whose
+        changes always make a new document (model_copy), never edit the one they were given."""
         for _ in range(attempts):
             current = await self.get(name)
             changed = change(current.doc)
             new = await changed if isinstance(changed, Awaitable) else changed
+            if skip_unchanged and new is current.doc:
+                return current
             try:
                 etag = await self.replace(name, new, current.etag)
             except PreconditionFailed:

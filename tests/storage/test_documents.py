@@ -57,3 +57,12 @@ async def test_a_corrupt_document_affects_only_itself(container: ContainerClient
     assert sorted(b.name for b in broken) == ["bad", "future"]
     with pytest.raises(CorruptDocument, match="note 'bad' cannot be read"):
         await store.get("bad")
+
+
+async def test_an_update_that_changes_nothing_writes_nothing_when_asked(container: ContainerClient) -> None:
+    store = DocumentStore(container, "notes", Note, "note")
+    etag = await store.create("same", Note(text="s"))
+    kept = await store.update("same", lambda note: note, skip_unchanged=True)
+    assert kept.etag == etag == (await store.get("same")).etag  # not written
+    written = await store.update("same", lambda note: note)  # the default writes, as before
+    assert written.etag != etag
