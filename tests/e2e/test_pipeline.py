@@ -17,7 +17,7 @@ from azure.storage.queue.aio import QueueClient
 
 from local.sample_data import VALID, SampleOptions
 from shared.names import SHARD_QUEUE
-from shared.pipeline.worker import WATCH_MAX_AGE_S
+from shared.pipeline.run_watch import WATCH_MAX_AGE_S
 from tests.e2e.stack import ALL_BUT_SHARDS, Stack, emulator_config
 from tests.helpers import eventually
 
@@ -148,7 +148,7 @@ async def test_cancel_stops_sending_within_a_quarter_second_of_batches(stack: St
     run = await stack.wait_run("slow", run_id, 60)
     assert run["status"] == "Canceled", run
     # one request at a time, each taking at least 40 ms: the batch in flight, and those started in the quarter
-    # second a shard may still trust its last read of the run record (shared/pipeline/worker.py RunWatch)
+    # second a shard may still trust its last read of the run record (shared/pipeline/run_watch.py RunWatch)
     assert len(state.batches) - at_cancel <= 1 + math.ceil(WATCH_MAX_AGE_S / 0.040)
     counts = run["counts"]
     assert counts["notSent"] > 0
