@@ -13,25 +13,21 @@ Every row read ends in exactly one of: invalid (bad email or unreadable row), du
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any, Final, cast
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shared.models import AttributeMapping
+from shared.pipeline.content_hash import content_hashes
 from shared.pipeline.emails import normalise, reason_for, validity
 from shared.pipeline.shards import STANDARD_COLUMNS
 from shared.pipeline.values import blank_to_null, format_values
 from shared.snapshot import BadRow, SnapshotRows
 from shared.snapshot.csv_reader import ROW_COLUMN
 
-HASH_SEPARATOR: Final = "\x1f"
-NULL_MARK: Final = "\x00"
 _REPORT_TYPES: dict[str, pa.DataType] = {
     "email": pa.string(),
     "outcome": pa.string(),
@@ -230,29 +226,6 @@ def empty_valid(mapping: AttributeMapping) -> pa.Table:
     return pa.table(columns)
 
 
-HASH_CHUNK: Final = 131_072  # rows hashed at a time: bounds the Python strings alive at once
-
-
-def content_hashes(contacts: pa.Table, fingerprint: str) -> pa.Array[Any]:
-    """8-byte BLAKE2b of everything we would send for each contact (plus the export's fingerprint)."""
-    digests: list[bytes] = []
-    blake2b = hashlib.blake2b
-    for start in range(0, contacts.num_rows, HASH_CHUNK):
-        part = contacts.slice(start, HASH_CHUNK)
-        columns = [part[name] for name in part.column_names]
-        joined = pc.binary_join_element_wise(
-            pa.scalar(fingerprint), *columns, HASH_SEPARATOR, null_handling="replace", null_replacement=NULL_MARK
-        ).combine_chunks()
-        # each row's UTF-8 bytes straight from Arrow's buffers: no str per row, no encode
-        _, offsets_buffer, data_buffer = joined.buffers()
-        assert offsets_buffer is not None  # a string array always has offsets
-        width = np.int64 if pa.types.is_large_string(joined.type) else np.int32
-        offsets = np.frombuffer(offsets_buffer, width)[joined.offset : joined.offset + len(joined) + 1].tolist()
-        data = memoryview(data_buffer if data_buffer is not None else b"")
-        digests.append(b"".join([blake2b(data[a:b], digest_size=8).digest() for a, b in pairwise(offsets)]))
-    return pa.Array.from_buffers(pa.binary(8), contacts.num_rows, [None, pa.py_buffer(b"".join(digests))])
-
-
 def _located(rows: pa.Table, outcome: str, reason: str, origins: Sequence[Origin]) -> pa.Table:
     """Report rows for `rows` (with ORDER), each named by its segment, partition and row."""
     order = rows[ORDER].combine_chunks()
@@ -311,7 +284,6 @@ __all__ = [
     "SegmentInput",
     "apply_rules",
     "check_rows",
-    "content_hashes",
     "empty_valid",
     "settle_rows",
 ]

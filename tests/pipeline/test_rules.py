@@ -14,9 +14,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+import shared.pipeline.content_hash as content_hash
 import shared.pipeline.rules as rules
 from shared.models import AttributeMapping
 from shared.models.export import CustomFieldMapping
+from shared.pipeline.content_hash import content_hashes
 from shared.pipeline.rules import (
     ORDER,
     REPORT_SCHEMA,
@@ -25,7 +27,6 @@ from shared.pipeline.rules import (
     SegmentInput,
     apply_rules,
     check_rows,
-    content_hashes,
     empty_valid,
     settle_rows,
 )
@@ -104,7 +105,7 @@ def test_the_content_hash_covers_the_fingerprint_and_every_value_with_nulls_mark
 def test_content_hashes_are_the_same_whatever_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
     contacts = pa.table({"email": [f"{i}@x.io" for i in range(5)], "first_name": ["a", None, "b", "", "c"]})
     whole = content_hashes(contacts, "fp").to_pylist()
-    monkeypatch.setattr(rules, "HASH_CHUNK", 2)
+    monkeypatch.setattr(content_hash, "HASH_CHUNK", 2)
 
     assert content_hashes(contacts, "fp").to_pylist() == whole
     assert whole[0] == blake("fp\x1f0@x.io\x1fa")
@@ -370,6 +371,6 @@ def test_a_content_hash_is_blake2b_of_the_joined_values_so_stored_state_stays_va
     """State holds these digests from earlier runs: computed any other way, every contact would look changed and
     be sent again."""
     contacts = pa.table({"email": ["a@x.com", "b@x.com"], "first_name": ["Zoë", None]})
-    joined = ["fp\x1fa@x.com\x1fZoë", "fp\x1fb@x.com\x1f" + rules.NULL_MARK]
+    joined = ["fp\x1fa@x.com\x1fZoë", "fp\x1fb@x.com\x1f" + content_hash.NULL_MARK]
     expected = [hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest() for text in joined]
     assert content_hashes(contacts, "fp").to_pylist() == expected
