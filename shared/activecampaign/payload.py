@@ -112,8 +112,12 @@ def contact_payload(
         [(fid, [value]) for fid, value in contact.fields],
         contact.tags,
     )
-    lists = {"subscribe_list": subscribe_list, "unsubscribe_list": unsubscribe_list}
-    return contact_payloads(columns, **lists, exclude_automations=exclude_automations)[0]
+    return contact_payloads(
+        columns,
+        subscribe_list=subscribe_list,
+        unsubscribe_list=unsubscribe_list,
+        exclude_automations=exclude_automations,
+    )[0]
 
 
 def bulk_body(payloads: Sequence[bytes]) -> bytes:

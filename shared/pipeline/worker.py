@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 from shared.activecampaign.account import account_key
 from shared.errors import CorruptDocument, FatalError, NotFound
@@ -144,10 +145,7 @@ async def _send(
             lane_wait = (datetime.now(UTC) - msg.first_enqueued_at).total_seconds()
             client = await services.ac_for(connection)
             progress = InFlight.enter(services, msg.export_id, msg.run_id)
-
-            async def accepted(contacts: int) -> None:
-                await progress.accepted(msg.shard, contacts)
-
+            accepted = partial(progress.accepted, msg.shard)
             sender = ShardSender(
                 client, table, op, list_id, checkpoint, store, services.settings.ac, watch, lambda: lane.lost, accepted
             )
